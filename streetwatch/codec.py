@@ -104,11 +104,14 @@ def validate(obj: Any, model: Any) -> Any:
             f"schema version {version!r}; this build speaks version {SCHEMA_VERSION}",
         )
     expected = _expected_tag(model)
-    if expected is not None and obj.get(expected[0]) not in expected[1]:
-        raise DecodeError(
-            RejectReason.WRONG_MESSAGE,
-            f"{expected[0]}={obj.get(expected[0])!r}, expected one of {sorted(expected[1])}",
-        )
+    if expected is not None:
+        tag = obj.get(expected[0])
+        # The tag may be any JSON value; a list or object is unhashable, so test type first.
+        if not isinstance(tag, str) or tag not in expected[1]:
+            raise DecodeError(
+                RejectReason.WRONG_MESSAGE,
+                f"{expected[0]}={tag!r}, expected one of {sorted(expected[1])}",
+            )
     try:
         return _adapter(model).validate_python(obj)
     except ValidationError as exc:

@@ -66,6 +66,23 @@ class ComponentSettings(BaseSettings):
         # The first source wins: the environment overrides the YAML file (passed as init).
         return (env_settings, init_settings)
 
+    def semantic_problems(self) -> list[tuple[FieldPath, str]]:
+        """Cross-field problems (duplicates, conflicts), each with the path it is about.
+
+        Components override this instead of raising from a model validator, so that every such
+        problem is reported at once and with the line of the exact field.
+        """
+        return []
+
+    @classmethod
+    def partial_problems(cls, data: dict[str, Any]) -> list[tuple[FieldPath, str]]:
+        """Cross-field problems found in the valid parts of a config that failed validation.
+
+        Called only when validation failed, so that an installer sees duplicates and conflicts
+        in the same run as type errors. Components override it; the default finds none.
+        """
+        return []
+
 
 # ---------------------------------------------------------------------------------------------
 # YAML with the line of every key.
@@ -229,11 +246,15 @@ def load_config_text(settings: type[S], text: str, file: str = "<config>") -> S:
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             env = _from_env(settings, loc)
-            message = str(err["msg"])
+            message = str(err["msg"]).removeprefix("Value error, ")
             if env is not None and not _lookup(doc.data, loc)[0]:
                 message += f" (from environment variable {env})"
             problems.append(ConfigProblem(file, doc.line_of(loc), _field(loc), message))
+        for loc, message in settings.partial_problems(doc.data):
+            problems.append(ConfigProblem(file, doc.line_of(loc), _field(loc), message))
         raise ConfigError(problems) from None
+    for loc, message in config.semantic_problems():
+        problems.append(ConfigProblem(file, doc.line_of(loc), _field(loc), message))
     if problems:
         raise ConfigError(problems)
     return config

@@ -79,29 +79,32 @@ class Level(StrEnum):
         """The level ``steps`` grades more severe, capped at red."""
         return Level.from_rank(min(self.rank + steps, Level.RED.rank))
 
-    # StrEnum would compare alphabetically; severity is what matters.
+    # StrEnum would compare alphabetically; severity is what matters. A plain string is refused
+    # rather than answered with NotImplemented, which would let str's reflected comparison
+    # order ``Level.RED < "blue"`` alphabetically.
     def __lt__(self, other: Any) -> bool:
-        if not isinstance(other, Level):
-            return NotImplemented
-        return self.rank < other.rank
+        return self.rank < _rank_of(other, "<")
 
     def __le__(self, other: Any) -> bool:
-        if not isinstance(other, Level):
-            return NotImplemented
-        return self.rank <= other.rank
+        return self.rank <= _rank_of(other, "<=")
 
     def __gt__(self, other: Any) -> bool:
-        if not isinstance(other, Level):
-            return NotImplemented
-        return self.rank > other.rank
+        return self.rank > _rank_of(other, ">")
 
     def __ge__(self, other: Any) -> bool:
-        if not isinstance(other, Level):
-            return NotImplemented
-        return self.rank >= other.rank
+        return self.rank >= _rank_of(other, ">=")
 
     def __hash__(self) -> int:
         return hash(self.value)
+
+
+def _rank_of(other: Any, op: str) -> int:
+    if not isinstance(other, Level):
+        raise TypeError(
+            f"'{op}' not supported between Level and {type(other).__name__}; "
+            "convert with Level(value) first"
+        )
+    return other.rank
 
 
 WARNING_LEVELS: tuple[Level, ...] = (Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED)
