@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.table import Table
 
 from edge.config import GatewayConfig
+from edge.control import request
+from edge.discover_cli import command as discover_command
 from streetwatch.check_config import check_config_command
+from streetwatch.config import ConfigError, load_config
+
+log = logging.getLogger("streetwatch.edge")
+
+CONFIG_OPTION = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gateway.yaml"),
+    show_default=True,
+    help="The gateway's config file.",
+)
 
 
 def _describe(config: GatewayConfig) -> list[str]:
@@ -24,9 +49,154 @@ def _describe(config: GatewayConfig) -> list[str]:
     return lines
 
 
+def _load(config_path: Path) -> GatewayConfig:
+    try:
+        return load_config(GatewayConfig, config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+
+
 @click.group(name="edge")
 def group() -> None:
     """Community gateway agent: run, check-config, discover, status, test-alarm."""
 
 
 group.add_command(check_config_command(GatewayConfig, _describe, "gateway config"))
+group.add_command(discover_command, name="discover")
+
+
+@group.command()
+@CONFIG_OPTION
+@click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING...")
+def run(config_path: Path, log_level: str) -> None:
+    """Run the gateway agent until stopped (SIGTERM or Ctrl-C)."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = _load(config_path)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(config, config_path))
+
+
+async def _run(config: GatewayConfig, config_path: Path) -> None:
+    from edge.agent import EdgeAgent
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    base_dir = config_path.parent.absolute()
+    while True:
+        async with EdgeAgent(config, base_dir=base_dir) as agent:
+            log.info("gateway %s running with %d sensors", config.gateway.id, len(config.sensors))
+            waits = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(agent.reload_requested.wait()),
+            }
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
+        if stop.is_set():
+            return
+        try:
+            config = load_config(GatewayConfig, config_path)
+            log.info("config reloaded from %s", config_path)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running config:\n%s", exc)
+
+
+def _ask(config_path: Path, payload: dict[str, Any]) -> dict[str, Any]:
+    from edge.agent import control_socket_path
+
+    config = _load(config_path)
+    path = control_socket_path(config, config_path.resolve().parent)
+    try:
+        reply = asyncio.run(request(path, payload))
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not reply.get("ok"):
+        raise click.ClickException(str(reply.get("error", "the agent refused the request")))
+    return reply
+
+
+def _ago(now_ms: int, then_ms: int | None) -> str:
+    if not then_ms:
+        return "never"
+    seconds = max(0, (now_ms - then_ms) // 1000)
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+
+
+@group.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the agent's raw answer as JSON.")
+def status(config_path: Path, as_json: bool) -> None:
+    """What the running agent is doing now: uplink, buffer, sensors, anomalies."""
+    reply = _ask(config_path, {"op": "status"})
+    if as_json:
+        import orjson
+
+        click.echo(orjson.dumps(reply, option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console()
+    now = int(reply["now_ms"])
+    up = reply["uplink"]
+    console.print(
+        f"[bold]{reply['gateway']}[/] boot {reply['boot']}  uplink "
+        + (
+            f"[green]connected[/] since {_ago(now, up['since_ms'])}"
+            if up["connected"]
+            else f"[red]DOWN[/] ({up['last_error'] or 'connecting'})"
+        )
+        + f"  reconnects {up['reconnects']}"
+        + ("  [yellow]ALERT MODE[/]" if reply["alert_mode"] else "")
+    )
+    buf = reply["buffer"]
+    lanes = "  ".join(f"{k}={v}" for k, v in buf["depth"].items())
+    console.print(
+        f"buffer: {lanes}  {buf['bytes']} bytes  in flight {buf['in_flight']}  "
+        f"pressure {buf['pressure']}  dropped {buf['dropped']}"
+    )
+    table = Table("sensor", "kind", "last seen", "values", "state")
+    for s in reply["sensors"]:
+        anomalies = ", ".join(s["active"]) or "normal"
+        table.add_row(
+            s["id"],
+            s["kind"],
+            _ago(now, s["last_seen_ms"]),
+            " ".join(f"{k}={v}" for k, v in (s["values"] or {}).items()),
+            anomalies,
+        )
+    console.print(table)
+    if reply["overdue"]:
+        console.print(f"[red]overdue:[/] {', '.join(reply['overdue'])}")
+
+
+@group.command(name="test-alarm")
+@click.argument("sensor")
+@CONFIG_OPTION
+@click.option(
+    "--wait",
+    "wait_s",
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the hub to confirm it stored the test event.",
+)
+def test_alarm(sensor: str, config_path: Path, wait_s: float) -> None:
+    """Send a test alarm for SENSOR through the hub, marked as a test: it pages nobody."""
+    reply = _ask(config_path, {"op": "test_alarm", "sensor": sensor})
+    click.echo(
+        f"test event {reply['event']} queued"
+        + ("" if reply["uplink_connected"] else " (uplink down: it waits in the outbox)")
+    )
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if _ask(config_path, {"op": "confirmed", "seq": reply["seq"]})["confirmed"]:
+            click.echo("the hub confirmed it stored the test event: the path works end to end")
+            return
+        time.sleep(0.5)
+    raise click.ClickException(
+        f"the hub did not confirm the test event within {wait_s:g} s; "
+        "check `streetwatch edge status` (uplink, buffer) and the hub's logs"
+    )

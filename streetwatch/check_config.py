@@ -16,7 +16,7 @@ S = TypeVar("S", bound=ComponentSettings)
 def check_config_command(
     settings: type[S], describe: Callable[[S], list[str]], what: str
 ) -> click.Command:
-    """A click command ``check-config FILE`` for ``settings``; ``describe`` summarises a good one."""
+    """A ``check-config FILE`` command for ``settings``; ``describe`` summarises a good file."""
 
     @click.command(name="check-config")
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))

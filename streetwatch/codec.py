@@ -72,8 +72,14 @@ def encode(message: BaseModel) -> bytes:
 
 def load_json(payload: bytes | bytearray | memoryview | str, limit: int = MAX_PAYLOAD_BYTES) -> Any:
     """Parse JSON with the size limit; ``DecodeError`` on anything else."""
-    if len(payload) > limit:
-        raise DecodeError(RejectReason.TOO_LARGE, f"{len(payload)} bytes is over {limit}")
+    # The limit is in bytes: a str counts as its UTF-8 encoding (len() would count characters).
+    size = (
+        len(payload.encode("utf-8", "surrogatepass"))
+        if isinstance(payload, str)
+        else memoryview(payload).nbytes
+    )
+    if size > limit:
+        raise DecodeError(RejectReason.TOO_LARGE, f"{size} bytes is over {limit}")
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:

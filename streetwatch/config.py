@@ -211,6 +211,10 @@ def load_config(settings: type[S], path: str | os.PathLike[str]) -> S:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([ConfigProblem(file, None, "", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the file as UTF-8"
+        raise ConfigError([ConfigProblem(file, line, "", message)]) from None
     return load_config_text(settings, text, file)
 
 
@@ -237,7 +241,15 @@ def load_config_text(settings: type[S], text: str, file: str = "<config>") -> S:
             )
     bad_keys = [k for k in doc.data if not isinstance(k, str)]
     for key in bad_keys:
-        problems.append(ConfigProblem(file, None, str(key), "keys must be names, not numbers"))
+        # YAML 1.1 reads unquoted on/off/yes/no as booleans, so `on:` is not the name "on".
+        problems.append(
+            ConfigProblem(
+                file,
+                doc.lines.get((str(key),)),
+                str(key),
+                f"keys must be names, not {type(key).__name__} values; quote the key",
+            )
+        )
     if bad_keys:
         raise ConfigError(problems)
     try:

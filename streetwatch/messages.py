@@ -12,6 +12,7 @@ Sequence numbers count per gateway boot and per channel (``data``, ``event``, ``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -28,7 +29,7 @@ from pydantic import (
 
 from streetwatch.anomalies import AnomalyType
 from streetwatch.ids import Slug
-from streetwatch.kinds import KindName
+from streetwatch.kinds import KINDS, KindName
 from streetwatch.levels import Level
 from streetwatch.location import Area, Placement
 
@@ -80,6 +81,20 @@ class Reading(_Model):
     values: dict[MetricName, StrictBool | Number] = Field(min_length=1, max_length=32)
     quality: Quality = Quality.GOOD
 
+    @model_validator(mode="after")
+    def _metrics_of_kind(self) -> Self:
+        _check_metrics(self.kind, self.values)
+        return self
+
+
+def _check_metrics(kind: KindName, names: Iterable[str]) -> None:
+    known = KINDS[kind]
+    unknown = sorted(n for n in names if not known.has_metric(n))
+    if unknown:
+        raise ValueError(
+            f"{kind} has no metric {', '.join(unknown)}; it has {', '.join(known.metric_names)}"
+        )
+
 
 class MetricStats(_Model):
     min: Number
@@ -113,6 +128,7 @@ class WindowSummary(_Model):
             raise ValueError("a window cannot end before it starts")
         if not self.stats and not self.flags:
             raise ValueError("a summary needs statistics or flags")
+        _check_metrics(self.kind, [*self.stats, *self.flags])
         return self
 
 
@@ -179,6 +195,12 @@ class SensorInfo(_Model):
     report_interval_s: Annotated[float, Field(gt=0, le=86400)]
     offline_after_s: Annotated[float, Field(gt=0, le=7 * 86400)]
 
+    @model_validator(mode="after")
+    def _offline_after_interval(self) -> Self:
+        if self.offline_after_s <= self.report_interval_s:
+            raise ValueError("offline_after_s must be longer than report_interval_s")
+        return self
+
 
 class GatewayState(_Message):
     """Birth (online, retained on connect) and death (offline, the MQTT will): channel ``state``."""
@@ -192,6 +214,21 @@ class GatewayState(_Message):
     software: Version = "unknown"
     config_hash: Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{0,64}$")] = ""
     sensors: tuple[SensorInfo, ...] = Field(default=(), max_length=MAX_SENSORS_PER_GATEWAY)
+
+
+class LostRange(_Model):
+    """Sequence numbers the gateway had to drop (outbox quota): the hub stops waiting for them."""
+
+    boot: BootId
+    channel: Literal["data", "event", "state", "health"]
+    first: Seq
+    last: Seq
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.first > self.last:
+            raise ValueError("a lost range is (first, last) with first <= last")
+        return self
 
 
 class GatewayHealth(_Message):
@@ -210,6 +247,8 @@ class GatewayHealth(_Message):
     last_seen: dict[Slug, Millis] = Field(
         default_factory=dict, max_length=MAX_SENSORS_PER_GATEWAY, description="Per sensor."
     )
+    lost: tuple[LostRange, ...] = Field(default=(), max_length=1000)
+    alert_mode: StrictBool = False
 
 
 # ---------------------------------------------------------------------------------------------
