@@ -15,7 +15,7 @@ from edge.config import GatewayConfig, SensorConfig
 from edge.counters import Counters
 from edge.decoders import DecodeFailure, decode
 from edge.detectors.base import Finding
-from edge.detectors.monitor import SensorMonitor
+from edge.detectors.monitor import MonitorResult, SensorMonitor
 from edge.reporting import Reporter
 from edge.router import Router
 from edge.validate import DEFAULT_LIMITS, TimeLimits, validate
@@ -84,20 +84,22 @@ class Pipeline:
             out.findings.extend((sensor, f) for f in monitor.fault(fault, now_ms))
         if validated.reading is None:
             return out
-        result = monitor.observe(validated.reading, now_ms)
-        out.findings.extend((sensor, f) for f in result.findings)
-        if result.spikes_rejected:
-            self.counters.add("spike_rejected", sensor.kind, len(result.spikes_rejected))
-        for reading in result.forwarded:
-            streaming = bool(monitor.active) or self.alert_mode(now_ms)
-            out.readings.extend(self.reporter.add(reading, streaming=streaming))
+        self._take(sensor, monitor.observe(validated.reading, now_ms), now_ms, out)
         return out
 
     def tick(self, now_ms: int) -> Outputs:
         out = Outputs()
         for sensor in self.config.sensors:
-            out.findings.extend((sensor, f) for f in self.monitors[sensor.id].tick(now_ms))
+            self._take(sensor, self.monitors[sensor.id].tick(now_ms), now_ms, out)
         return out
+
+    def _take(self, sensor: SensorConfig, result: MonitorResult, now_ms: int, out: Outputs) -> None:
+        out.findings.extend((sensor, f) for f in result.findings)
+        if result.spikes_rejected:
+            self.counters.add("spike_rejected", sensor.kind, len(result.spikes_rejected))
+        streaming = bool(self.monitors[sensor.id].active) or self.alert_mode(now_ms)
+        for reading in result.forwarded:
+            out.readings.extend(self.reporter.add(reading, streaming=streaming))
 
     def summaries(self, now_ms: int, *, coarsen: int = 1) -> list[WindowSummary]:
         return self.reporter.flush(now_ms, coarsen=coarsen)
