@@ -19,6 +19,7 @@ from edge.detectors.monitor import MonitorResult, SensorMonitor
 from edge.reporting import Reporter
 from edge.router import Router
 from edge.validate import DEFAULT_LIMITS, TimeLimits, validate
+from streetwatch.levels import Level
 from streetwatch.messages import Reading, WindowSummary
 
 FOREVER_MS = 2**62
@@ -97,7 +98,9 @@ class Pipeline:
         out.findings.extend((sensor, f) for f in result.findings)
         if result.spikes_rejected:
             self.counters.add("spike_rejected", sensor.kind, len(result.spikes_rejected))
-        streaming = bool(self.monitors[sensor.id].active) or self.alert_mode(now_ms)
+        # Stream while the sensor has a hazard anomaly (not a device fault: a low battery must
+        # not stream forever) or the street is in alert mode.
+        streaming = self.monitors[sensor.id].level > Level.NONE or self.alert_mode(now_ms)
         for reading in result.forwarded:
             out.readings.extend(self.reporter.add(reading, streaming=streaming))
 

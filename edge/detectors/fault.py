@@ -1,0 +1,63 @@
+"""Validation faults: a device that keeps sending impossible samples has a problem.
+
+Keyed ``fault``, level blue (a device problem, never a hazard). Raised after
+``FAULT_PERSIST`` consecutive faulty samples, cleared by the next GOOD reading. Faults arrive
+one by one from validation; faults with the same receive time belong to one sample and count
+once. A SUSPECT reading (partly faulty, or a skewed clock) neither counts nor clears: its
+faults do the counting.
+"""
+
+from __future__ import annotations
+
+from edge.detectors.base import Finding, finding
+from edge.validate import FaultReason, SensorFault
+from streetwatch.anomalies import AnomalyType
+from streetwatch.levels import Level
+from streetwatch.messages import Quality, Reading
+
+KEY = "fault"
+FAULT_PERSIST = 3
+
+
+class FaultDetector:
+    def __init__(self, persist: int = FAULT_PERSIST) -> None:
+        self.key = KEY
+        self.raised = False
+        self.streak = 0
+        self._persist = persist
+        self._last_sample: int | None = None
+
+    def observe(self, reading: Reading) -> list[Finding]:
+        if reading.quality is not Quality.GOOD:
+            return []
+        self.streak, self._last_sample = 0, None
+        if not self.raised:
+            return []
+        self.raised = False
+        return [
+            finding(self.key, AnomalyType.FAULT, Level.BLUE, False, reading.t, detail="good again")
+        ]
+
+    def fault(self, fault: SensorFault, now_ms: int) -> list[Finding]:
+        if fault.t != self._last_sample:
+            self.streak += 1
+            self._last_sample = fault.t
+        if self.raised or self.streak < self._persist:
+            return []
+        self.raised = True
+        detail = f"{self.streak} faulty samples in a row ({fault.reason}): {fault.detail}"
+        return [
+            finding(
+                self.key,
+                AnomalyType.FAULT,
+                Level.BLUE,
+                True,
+                now_ms,
+                # an unknown metric's name may not even be a valid metric name on the wire
+                metric=None if fault.reason is FaultReason.UNKNOWN_METRIC else fault.metric,
+                detail=detail,
+            )
+        ]
+
+    def tick(self, now_ms: int) -> list[Finding]:
+        return []

@@ -1,0 +1,94 @@
+"""Flags the device sets itself (smoke, gas, water_leak, flow, cover_open, tamper...).
+
+One detector per ``FlagRule`` of the kind, keyed ``flag:<flag>``: raised once the flag has been
+set for ``persist_s`` (a hydrant's ``flow`` must last 10 s; checked on ``tick`` too, because
+devices report flags on change and may say nothing more), cleared when it is unset. A reading
+without the flag changes nothing.
+
+Self-test is told apart from a real alarm. Real devices: a Zigbee2MQTT Heiman smoke detector
+(HS1SA, HS3SA) sets ``test: true`` while its button is held *and* reports ``smoke: true``, then
+both go false within seconds of release; gas detectors with a test button behave alike; some
+devices send the test flag and the alarm in separate messages a few seconds apart. So for
+kinds with a ``self_test`` metric, an alarm flag (``ALARM_FLAG`` rule) that is set while
+``self_test`` is set in the same reading or was within the last ``SELF_TEST_WINDOW_S``
+produces a SELF_TEST finding at level NONE, which pages nobody. If the alarm flag is still set
+once that window has passed since the last test, it is taken as real: a RAISED ALARM_FLAG
+finding on the same key. A real alarm is never turned into a self-test by a later button press.
+The ``self_test`` flag's own rule reports the press itself (SELF_TEST, level NONE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from edge.config import SensorConfig
+from edge.detectors.base import Finding, finding, register
+from streetwatch.anomalies import AnomalyType
+from streetwatch.kinds import FlagRule
+from streetwatch.levels import Level
+from streetwatch.messages import Reading
+
+SELF_TEST_FLAG = "self_test"
+SELF_TEST_WINDOW_S = 60
+
+
+class FlagDetector:
+    def __init__(self, rule: FlagRule, *, knows_self_test: bool) -> None:
+        self.rule = rule
+        self.key = f"flag:{rule.flag}"
+        self.active: AnomalyType | None = None
+        self._watch_test = knows_self_test and rule.anomaly is AnomalyType.ALARM_FLAG
+        self._set_since: int | None = None
+        self._last_test: int | None = None
+
+    def observe(self, reading: Reading) -> list[Finding]:
+        t = reading.t
+        if reading.values.get(SELF_TEST_FLAG) is True:
+            self._last_test = t
+        flag = reading.values.get(self.rule.flag)
+        if flag is True and self._set_since is None:
+            self._set_since = t
+        elif flag is False:
+            self._set_since = None
+            if self.active is not None:
+                cleared, self.active = self.active, None
+                return [self._finding(cleared, False, t)]
+        return self._evaluate(t)
+
+    def tick(self, now_ms: int) -> list[Finding]:
+        return self._evaluate(now_ms)
+
+    def _evaluate(self, now: int) -> list[Finding]:
+        since = self._set_since
+        if since is None or now - since < self.rule.persist_s * 1000:
+            return []
+        testing = (
+            self._watch_test
+            and self._last_test is not None
+            and now - self._last_test <= SELF_TEST_WINDOW_S * 1000
+        )
+        wanted = AnomalyType.SELF_TEST if testing else self.rule.anomaly
+        if self.active is wanted or self.active is self.rule.anomaly:
+            return []
+        self.active = wanted
+        return [self._finding(wanted, True, now)]
+
+    def _finding(self, type_: AnomalyType, raised: bool, t: int) -> Finding:
+        level = Level.NONE if type_ is AnomalyType.SELF_TEST else self.rule.level
+        flag = self.rule.flag
+        if type_ is AnomalyType.SELF_TEST and flag != SELF_TEST_FLAG:
+            detail = f"{flag} set during a self-test (test button)"
+        elif raised:
+            detail = f"{flag} set" + (
+                f" for {self.rule.persist_s:g} s" if self.rule.persist_s else ""
+            )
+        else:
+            detail = f"{flag} no longer set"
+        return finding(self.key, type_, level, raised, t, metric=flag, value=raised, detail=detail)
+
+
+@register("flags")
+def flags(sensor: SensorConfig, active: Mapping[str, Finding]) -> list[FlagDetector]:
+    kind = sensor.sensor_kind
+    knows_self_test = kind.has_metric(SELF_TEST_FLAG)
+    return [FlagDetector(rule, knows_self_test=knows_self_test) for rule in kind.flags]
