@@ -23,6 +23,11 @@ from support.services import (
     start_mosquitto,
 )
 
+from streetwatch.codec import decode_channel, encode
+from streetwatch.kinds import KindName
+from streetwatch.messages import Reading, TelemetryBatch
+from streetwatch.topics import Channel, GatewayTopic, Scope, TopicTree
+
 WAIT = 10.0  # seconds any single expected MQTT delivery may take
 
 
@@ -54,6 +59,33 @@ async def test_mosquitto_qos1_round_trip(mosquitto: MosquittoService, topic_pref
         async with client(mosquitto, identifier=f"{topic_prefix}-pub") as publisher:
             await publisher.publish(topic, b"hello", qos=1)
         assert await receive_until(subscriber, b"hello") == [(topic, b"hello")]
+
+
+async def test_wire_message_round_trip_through_mosquitto(
+    mosquitto: MosquittoService, topic_prefix: str
+) -> None:
+    """A telemetry batch built with the shared models, on the topic the shared tree builds."""
+    tree = TopicTree(topic_prefix)
+    topic = tree.gateway("pudong", "huamu", "gw-a", Channel.DATA)
+    batch = TelemetryBatch(
+        gateway="gw-a",
+        boot="0123456789abcdef",
+        seq=7,
+        sent=1_795_000_000_000,
+        readings=(
+            Reading(
+                sensor="w1", kind=KindName.WATER_LEVEL, t=1_795_000_000_000, values={"depth": 31.5}
+            ),
+        ),
+    )
+    payload = encode(batch)
+    async with client(mosquitto, identifier=f"{topic_prefix}-hub") as hub:
+        await hub.subscribe(tree.filter(Scope("pudong"), Channel.DATA), qos=1)
+        async with client(mosquitto, identifier=f"{topic_prefix}-gw") as gateway:
+            await gateway.publish(topic, payload, qos=1)
+        ((got_topic, got_payload),) = await receive_until(hub, payload)
+    assert tree.parse(got_topic) == GatewayTopic("pudong", "huamu", "gw-a", Channel.DATA)
+    assert decode_channel(got_payload, Channel.DATA) == batch
 
 
 async def test_mosquitto_restart_keeps_queued_qos1_for_persistent_session(
