@@ -137,10 +137,17 @@ class DetectionConfig(_Section):
         60, ge=0, le=86400, description="...and seconds back within before clearing."
     )
     spike_jump: float | None = Field(
-        None, gt=0, description="A jump this large that reverses at once is a spike."
+        None,
+        gt=0,
+        description="A jump of the primary metric this large (in its unit) that reverses at "
+        "once is a spike; half the metric's physical range if unset.",
     )
+    stuck: bool = Field(True, description="Detect stuck (flat-lined) values.")
     stuck_after_s: float | None = Field(
-        None, gt=0, description="Identical values this long mean a stuck sensor (off if unset)."
+        None, gt=0, description="Identical values this long mean a stuck sensor (kind default)."
+    )
+    fault_samples: int = Field(
+        3, ge=1, le=100, description="Faulty samples in a row before a device fault is raised."
     )
     rate_of_change: bool = Field(True, description="Raise early warnings on fast change.")
 

@@ -144,6 +144,7 @@ class SensorKind:
     report_interval_s: float
     offline_after_s: float
     timing_source: str
+    stuck_after_s: float | None = None  # identical values this long mean a stuck sensor
     ecosystems: Mapping[Ecosystem, tuple[FieldMap, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -196,6 +197,8 @@ def kind_problems(kind: SensorKind) -> list[str]:
         for fm in maps:
             if fm.metric not in by_name:
                 problems.append(f"{ecosystem} field {fm.path!r} maps to unknown {fm.metric!r}")
+    if kind.stuck_after_s is not None and kind.stuck_after_s <= kind.report_interval_s:
+        problems.append("stuck_after_s must be longer than report_interval_s")
     if not 0 < kind.report_interval_s < kind.offline_after_s:
         problems.append("offline_after_s must be longer than report_interval_s")
     return problems
@@ -475,6 +478,7 @@ HYDRANT = SensorKind(
     report_interval_s=300,
     offline_after_s=1200,
     timing_source=NO_SOURCE,
+    stuck_after_s=6 * 3600,  # mains pressure always wobbles within hours (StreetWatch default)
     ecosystems=_ecosystems(
         zigbee2mqtt=(FieldMap("pressure", "pressure", "MPa"), *z2m_common()),
         chirpstack=(

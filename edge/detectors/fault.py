@@ -1,10 +1,10 @@
 """Validation faults: a device that keeps sending impossible samples has a problem.
 
 Keyed ``fault``, level blue (a device problem, never a hazard). Raised after
-``FAULT_PERSIST`` consecutive faulty samples, cleared by the next GOOD reading. Faults arrive
-one by one from validation; faults with the same receive time belong to one sample and count
-once. A SUSPECT reading (partly faulty, or a skewed clock) neither counts nor clears: its
-faults do the counting.
+``detection.fault_samples`` (default 3) consecutive faulty samples, cleared by the next GOOD
+reading. Faults arrive one by one from validation; faults with the same receive time belong to
+one sample and count once. A SUSPECT reading (partly faulty, or a skewed clock) neither counts
+nor clears: its faults do the counting.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from streetwatch.levels import Level
 from streetwatch.messages import Quality, Reading
 
 KEY = "fault"
-FAULT_PERSIST = 3
 
 
 class FaultDetector:
-    def __init__(self, persist: int = FAULT_PERSIST) -> None:
+    def __init__(self, persist: int) -> None:
         self.key = KEY
         self.raised = False
         self.streak = 0

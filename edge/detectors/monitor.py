@@ -48,7 +48,7 @@ class SensorMonitor:
             detector for factory in DETECTORS.values() for detector in factory(sensor, view)
         ]
         self._offline = OfflineDetector(sensor.offline_s)
-        self._faults = FaultDetector()
+        self._faults = FaultDetector(sensor.detection.fault_samples)
         self._spikes = SpikeFilter.for_sensor(sensor)
         self._last: Reading | None = None
         self._values: dict[str, float | bool] = {}

@@ -4,26 +4,21 @@ Real pressure, depth and gas readings always wobble in their last digits; a valu
 exactly for hours means a frozen sensor or a device repeating its last good reading. Keyed
 ``stuck:<primary>``, raised at blue (a device problem), cleared on the first different value.
 
-The time comes from ``detection.stuck_after_s``; when unset, from the kind's default below
-(off for kinds without one). It needs samples as evidence: at least two identical ones spanning
-the time (silence is the offline detector's business, not this one's).
+The time comes from ``detection.stuck_after_s``; when unset, from the kind table's
+``stuck_after_s`` (off for kinds without one); ``detection.stuck: false`` turns it off. It needs
+samples as evidence: at least two identical ones spanning the time (silence is the offline
+detector's business, not this one's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 
 from edge.config import SensorConfig
 from edge.detectors.base import Finding, finding, register
 from streetwatch.anomalies import AnomalyType
-from streetwatch.kinds import KindName
 from streetwatch.levels import Level
 from streetwatch.messages import Reading
-
-DEFAULT_STUCK_AFTER_S: Mapping[KindName, float] = MappingProxyType(
-    {KindName.HYDRANT: 6 * 3600.0}  # mains pressure always wobbles within hours
-)
 
 
 class StuckDetector:
@@ -71,7 +66,7 @@ class StuckDetector:
 @register("stuck")
 def stuck(sensor: SensorConfig, active: Mapping[str, Finding]) -> list[StuckDetector]:
     kind = sensor.sensor_kind
-    after_s = sensor.detection.stuck_after_s or DEFAULT_STUCK_AFTER_S.get(kind.name)
-    if after_s is None or kind.metric(kind.primary).is_flag:
+    after_s = sensor.detection.stuck_after_s or kind.stuck_after_s
+    if not sensor.detection.stuck or after_s is None or kind.metric(kind.primary).is_flag:
         return []
     return [StuckDetector(kind.primary, after_s)]
