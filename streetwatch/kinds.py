@@ -279,6 +279,11 @@ def z2m_common(*, self_test: bool = False) -> tuple[FieldMap, ...]:
     return (*common, FieldMap("test", "self_test", "flag")) if self_test else common
 
 
+def codec_battery() -> tuple[FieldMap, ...]:
+    """Battery fields a LoRaWAN device-profile codec commonly decodes."""
+    return (FieldMap("battery", "battery", "%"), FieldMap("battery_low", "battery_low", "flag"))
+
+
 def same_names(*metrics: str) -> tuple[FieldMap, ...]:
     """A payload that uses the metric names in canonical units (custom codecs, generic JSON)."""
     return tuple(FieldMap(m, m, None) for m in metrics)
@@ -404,6 +409,7 @@ WATER_LEVEL = SensorKind(
             FieldMap("depth", "depth", "cm"),
             FieldMap("water_level_mm", "depth", "mm"),
             FieldMap("water_leak", "water_leak", "flag"),
+            *codec_battery(),
         ),
         tasmota=(FieldMap("depth", "depth", "cm"),),
         json=same_names("depth", "water_leak", "battery", "battery_low"),
@@ -480,13 +486,14 @@ HYDRANT = SensorKind(
     timing_source=NO_SOURCE,
     stuck_after_s=6 * 3600,  # mains pressure always wobbles within hours (StreetWatch default)
     ecosystems=_ecosystems(
-        zigbee2mqtt=(FieldMap("pressure", "pressure", "MPa"), *z2m_common()),
+        # No Zigbee2MQTT mapping: its standard ``pressure`` is atmospheric pressure in hPa.
         chirpstack=(
             FieldMap("pressure", "pressure", "MPa"),
             FieldMap("pressure_kpa", "pressure", "kPa"),
             FieldMap("tilt", "tilt", "deg"),
             FieldMap("flow", "flow", "flag"),
             FieldMap("cover_open", "cover_open", "flag"),
+            *codec_battery(),
         ),
         tasmota=(FieldMap("pressure", "pressure", "MPa"),),
         json=same_names("pressure", "tilt", "flow", "cover_open", "battery", "battery_low"),
@@ -546,6 +553,7 @@ GAS = SensorKind(
             FieldMap("lel", "lel", "%LEL"),
             FieldMap("ch4_ppm", "lel", "ppm"),
             FieldMap("gas", "gas", "flag"),
+            *codec_battery(),
         ),
         tasmota=(FieldMap("lel", "lel", "%LEL"),),
         json=same_names("lel", "gas", "battery", "battery_low", "tamper"),
