@@ -48,6 +48,8 @@ class ControlServer(Component):
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             line = await reader.readline()
+            if not line:
+                return  # a client that only checked we are listening
             try:
                 request = orjson.loads(line[:MAX_REQUEST])
                 if not isinstance(request, dict):
@@ -57,6 +59,8 @@ class ControlServer(Component):
                 reply = {"ok": False, "error": str(exc)}
             writer.write(orjson.dumps(reply, default=str) + b"\n")
             await writer.drain()
+        except ConnectionError:
+            pass  # the client went away; nothing to answer
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):

@@ -60,6 +60,12 @@ class LocalSource(Component):
                         await client.subscribe(topic, qos=1)
                     self._client = client
                     self.connected = True
+                    log.info(
+                        "local broker %s:%s: subscribed to %s",
+                        self.config.host,
+                        self.config.port,
+                        ", ".join(self.subscriptions),
+                    )
                     self._backoff.reset()
                     async for message in client.messages:
                         raw = message.payload
