@@ -134,14 +134,13 @@ async def test_kill_9_will_and_outbox_survival(
                 await asyncio.sleep(0.02)
 
             async def events_stored() -> bool:
-                return (await status(tmp_path)).get("buffer", {}).get("depth", {}).get(
-                    "event", 0
-                ) >= 2
+                depth = (await status(tmp_path)).get("buffer", {}).get("depth", {})
+                return int(depth.get("event", 0)) >= 2
 
             try:
                 await eventually(events_stored, what="the alarms in the outbox")
-            except AssertionError:
-                raise AssertionError(f"no alarms stored; the agent says {await status(tmp_path)}")
+            except AssertionError as exc:
+                raise AssertionError(f"no alarms stored; agent: {await status(tmp_path)}") from exc
             stored = (await status(tmp_path))["buffer"]["depth"]["event"]
             processes[-1].kill()
 
@@ -159,7 +158,8 @@ async def test_kill_9_will_and_outbox_survival(
             assert max(e.level.rank for e in replayed) == 4  # red
 
             async def drained() -> bool:
-                return (await status(tmp_path)).get("buffer", {}).get("depth", {}).get("event") == 0
+                depth = (await status(tmp_path)).get("buffer", {}).get("depth", {})
+                return bool(depth.get("event") == 0)
 
             await eventually(drained, what="the hub's confirmations to empty the outbox")
     finally:

@@ -116,7 +116,8 @@ def test_check_config_command_on_example_and_on_errors(tmp_path: Path) -> None:
             "ppm",
         ),
         (
-            "  - {id: s1, kind: smoke, source: {ecosystem: json, device: a}, offline_after_s: 10}\n",
+            "  - {id: s1, kind: smoke, offline_after_s: 10,\n"
+            "     source: {ecosystem: json, device: a}}\n",
             6,
             "sensors[0].offline_after_s",
             "longer than the report interval",
