@@ -14,9 +14,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from edge.agent import EdgeAgent
 from edge.config import GatewayConfig
 from edge.control import request
 from edge.discover_cli import command as discover_command
+from edge.outbox import OutboxError
 from streetwatch.check_config import check_config_command
 from streetwatch.config import ConfigError, load_config
 
@@ -76,13 +78,14 @@ def run(config_path: Path, log_level: str) -> None:
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     config = _load(config_path)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(config, config_path))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(config, config_path))
+    except* OutboxError as group:
+        raise click.ClickException(str(group.exceptions[0])) from None
 
 
 async def _run(config: GatewayConfig, config_path: Path) -> None:
-    from edge.agent import EdgeAgent
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -91,20 +94,36 @@ async def _run(config: GatewayConfig, config_path: Path) -> None:
     while True:
         async with EdgeAgent(config, base_dir=base_dir) as agent:
             log.info("gateway %s running with %d sensors", config.gateway.id, len(config.sensors))
-            waits = {
-                asyncio.ensure_future(stop.wait()),
-                asyncio.ensure_future(agent.reload_requested.wait()),
-            }
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for w in waits:
-                w.cancel()
-        if stop.is_set():
+            new_config = await _until_stop_or_valid_reload(agent, stop, config_path)
+        if new_config is None:
             return
+        config = new_config
+        log.info("config reloaded from %s; the agent restarts with it", config_path)
+
+
+async def _until_stop_or_valid_reload(
+    agent: EdgeAgent, stop: asyncio.Event, config_path: Path
+) -> GatewayConfig | None:
+    """Wait for a stop (None) or a reload whose file is valid (the new config).
+
+    A reload of an invalid file is refused and the agent keeps running untouched: same boot,
+    same alert mode, same detector state.
+    """
+    while True:
+        waits = {
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(agent.reload_requested.wait()),
+        }
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        if stop.is_set():
+            return None
+        agent.reload_requested.clear()
         try:
-            config = load_config(GatewayConfig, config_path)
-            log.info("config reloaded from %s", config_path)
+            return await asyncio.to_thread(load_config, GatewayConfig, config_path)
         except ConfigError as exc:
-            log.error("reload refused, keeping the running config:\n%s", exc)
+            log.error("reload refused, the running config stays:\n%s", exc)
 
 
 def _ask(config_path: Path, payload: dict[str, Any]) -> dict[str, Any]:

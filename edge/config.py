@@ -89,10 +89,11 @@ class BufferConfig(_Section):
 class ReportingConfig(_Section):
     window_s: float = Field(60, ge=1, le=3600, description="Summary window in normal times.")
     deadband: float = Field(
-        0.05,
+        0.01,
         gt=0,
         le=1,
-        description="Report at once when a metric moves by this fraction of its range.",
+        description="Report at once when a metric moves by this fraction of its physical range "
+        "(0.01: 5 cm of water, 1 %LEL of gas).",
     )
     batch_max: int = Field(500, ge=1, le=5000, description="Most items in one telemetry batch.")
     batch_wait_s: float = Field(
@@ -361,7 +362,16 @@ def _sensor_problems(sensor: SensorConfig, here: FieldPath) -> list[tuple[FieldP
         if Level.NONE in override.levels:
             problems.append(((*loc, "levels"), "'none' is not a warning level"))
             continue
-        rule = next(r for r in rules if override.direction in (None, r.direction))
+        rule = next((r for r in rules if override.direction in (None, r.direction)), None)
+        if rule is None:
+            have = ", ".join(str(r.direction) for r in rules)
+            problems.append(
+                (
+                    (*loc, "direction"),
+                    f"{override.metric} has no {override.direction} thresholds; it has: {have}",
+                )
+            )
+            continue
         merged = _apply(rule, override)
         for message in threshold_problems(kind.metric(rule.metric), rule.direction, merged.steps):
             problems.append(((*loc, "levels"), message))

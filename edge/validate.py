@@ -9,7 +9,7 @@ numbers (``wrong_type``), numbers are finite (``nan``) and within the metric's p
   the receive time when the device sent none);
 * some metrics faulty: a ``Reading`` of the good ones, quality SUSPECT, plus the faults;
 * every metric faulty: no reading, only the faults;
-* clock implausible: the sample is kept at the receive time with quality SUSPECT, plus a time
+* clock implausible: the sample is kept at the receive time with quality GOOD, plus a time
   fault (a clock-skewed device still reports water depth).
 
 Faults are never alarms. The caller counts them and hands each to
@@ -38,6 +38,9 @@ class FaultReason(StrEnum):
     STALE_TIME = "stale_time"
     UNKNOWN_METRIC = "unknown_metric"
     WRONG_TYPE = "wrong_type"
+
+
+TIME_REASONS = frozenset({FaultReason.FUTURE_TIME, FaultReason.STALE_TIME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,11 @@ def validate(
 
     if not good:
         return Validated(None, tuple(faults))
-    quality = Quality.SUSPECT if faults else Quality.GOOD
+    # A wrong device clock does not make the value doubtful: the sample is re-timed with the
+    # gateway's receive time and stays GOOD (else a Tasmota box on local time would have every
+    # sample marked suspect and streamed); the time fault is still counted and reported.
+    value_faults = [f for f in faults if f.reason not in TIME_REASONS]
+    quality = Quality.SUSPECT if value_faults else Quality.GOOD
     reading = Reading(sensor=sensor.id, kind=sensor.kind, t=t, values=good, quality=quality)
     return Validated(reading, tuple(faults))
 

@@ -9,12 +9,14 @@ Self-test is told apart from a real alarm. Real devices: a Zigbee2MQTT Heiman sm
 (HS1SA, HS3SA) sets ``test: true`` while its button is held *and* reports ``smoke: true``, then
 both go false within seconds of release; gas detectors with a test button behave alike; some
 devices send the test flag and the alarm in separate messages a few seconds apart. So for
-kinds with a ``self_test`` metric, an alarm flag (``ALARM_FLAG`` rule) that is set while
-``self_test`` is set in the same reading or was within the last ``SELF_TEST_WINDOW_S``
+kinds with a ``self_test`` metric, an alarm flag (``ALARM_FLAG`` rule) that is set while the
+device reports ``self_test`` set, or within ``SELF_TEST_GRACE_S`` after it reported it unset,
 produces a SELF_TEST finding at level NONE, which pages nobody. If the alarm flag is still set
-once that window has passed since the last test, it is taken as real: a RAISED ALARM_FLAG
-finding on the same key. A real alarm is never turned into a self-test by a later button press.
-The ``self_test`` flag's own rule reports the press itself (SELF_TEST, level NONE).
+once that grace has passed, it is taken as real: a RAISED ALARM_FLAG finding on the same key.
+The grace is short on purpose: a real fire that starts right after a button press is delayed
+by at most those seconds, never by a minute. A real alarm is never turned into a self-test by
+a later button press. The ``self_test`` flag's own rule reports the press itself (SELF_TEST,
+level NONE).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from streetwatch.levels import Level
 from streetwatch.messages import Reading
 
 SELF_TEST_FLAG = "self_test"
-SELF_TEST_WINDOW_S = 60
+SELF_TEST_GRACE_S = 10
 
 
 class FlagDetector:
@@ -39,12 +41,16 @@ class FlagDetector:
         self.active: AnomalyType | None = None
         self._watch_test = knows_self_test and rule.anomaly is AnomalyType.ALARM_FLAG
         self._set_since: int | None = None
-        self._last_test: int | None = None
+        self._testing = False  # the device's self_test flag as last reported
+        self._test_ended: int | None = None
 
     def observe(self, reading: Reading) -> list[Finding]:
         t = reading.t
-        if reading.values.get(SELF_TEST_FLAG) is True:
-            self._last_test = t
+        test = reading.values.get(SELF_TEST_FLAG)
+        if test is True:
+            self._testing = True
+        elif test is False and self._testing:
+            self._testing, self._test_ended = False, t
         flag = reading.values.get(self.rule.flag)
         if flag is True and self._set_since is None:
             self._set_since = t
@@ -62,10 +68,9 @@ class FlagDetector:
         since = self._set_since
         if since is None or now - since < self.rule.persist_s * 1000:
             return []
-        testing = (
-            self._watch_test
-            and self._last_test is not None
-            and now - self._last_test <= SELF_TEST_WINDOW_S * 1000
+        testing = self._watch_test and (
+            self._testing
+            or (self._test_ended is not None and now - self._test_ended <= SELF_TEST_GRACE_S * 1000)
         )
         wanted = AnomalyType.SELF_TEST if testing else self.rule.anomaly
         if self.active is wanted or self.active is self.rule.anomaly:

@@ -105,6 +105,16 @@ def test_check_config_command_on_example_and_on_errors(tmp_path: Path) -> None:
             "rising and falling",
         ),
         (
+            "  - id: h1\n"
+            "    kind: hydrant\n"
+            "    source: {ecosystem: json, device: a}\n"
+            "    thresholds:\n"
+            "      - {metric: tilt, direction: falling, levels: {yellow: 20}}\n",
+            10,
+            "sensors[0].thresholds[0].direction",
+            "no falling thresholds",
+        ),
+        (
             "  - id: g1\n"
             "    kind: gas\n"
             "    source:\n"

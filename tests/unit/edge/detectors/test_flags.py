@@ -77,16 +77,30 @@ def play(kind: str, steps: list[Step]) -> list[Seen]:
             [
                 (0, {"self_test": True, "smoke": False}),
                 (3, {"self_test": False, "smoke": False}),
-                (20, {"smoke": True}),
-                (30, {"smoke": False}),
+                (8, {"smoke": True}),
+                (12, {"smoke": False}),
             ],
             [
                 ("self_test", TEST, NONE, RAISED, 0),
                 ("self_test", TEST, NONE, CLEARED, 3),
-                ("smoke", TEST, NONE, RAISED, 20),
-                ("smoke", TEST, NONE, CLEARED, 30),
+                ("smoke", TEST, NONE, RAISED, 8),
+                ("smoke", TEST, NONE, CLEARED, 12),
             ],
-            id="alarm-within-60-s-after-a-test",
+            id="alarm-within-the-grace-after-a-test",
+        ),
+        pytest.param(
+            "smoke",
+            [
+                (0, {"self_test": True, "smoke": False}),
+                (3, {"self_test": False, "smoke": False}),
+                (20, {"smoke": True}),
+            ],
+            [
+                ("self_test", TEST, NONE, RAISED, 0),
+                ("self_test", TEST, NONE, CLEARED, 3),
+                ("smoke", ALARM, ORANGE, RAISED, 20),
+            ],
+            id="a-fire-20-s-after-a-test-press-is-real-at-once",
         ),
         pytest.param(
             "smoke",
@@ -103,16 +117,16 @@ def play(kind: str, steps: list[Step]) -> list[Seen]:
             [
                 (0, {"smoke": True, "self_test": True}),
                 (1, {"self_test": False}),
-                (60, None),
-                (61, None),
+                (11, None),
+                (11.5, None),
             ],
             [
                 ("smoke", TEST, NONE, RAISED, 0),
                 ("self_test", TEST, NONE, RAISED, 0),
                 ("self_test", TEST, NONE, CLEARED, 1),
-                ("smoke", ALARM, ORANGE, RAISED, 61),
+                ("smoke", ALARM, ORANGE, RAISED, 11.5),
             ],
-            id="alarm-outlasting-the-test-window-becomes-real",
+            id="alarm-outlasting-the-grace-becomes-real",
         ),
         pytest.param(
             "smoke",
