@@ -29,6 +29,7 @@ from streetwatch.messages import (
     Ping,
     Rebirth,
     ReloadConfig,
+    Resend,
     SilenceSiren,
 )
 from streetwatch.topics import Channel, TopicTree
@@ -38,7 +39,12 @@ def write_config(path: Path, broker: MosquittoService, prefix: str, metrics_port
     data: dict[str, Any] = {
         "gateway": {"id": "gw-c", "area": {"district": "pd", "street": "hm", "community": "ly"}},
         "local_broker": {"host": broker.host, "port": broker.port},
-        "uplink": {"host": broker.host, "port": broker.port, "topic_prefix": prefix},
+        "uplink": {
+            "host": broker.host,
+            "port": broker.port,
+            "topic_prefix": prefix,
+            "resend_after_s": 3600,
+        },
         "buffer": {"path": "outbox.sqlite3"},
         "reporting": {"window_s": 600, "batch_wait_s": 0.2, "deadband": 0.5},
         "health": {
@@ -111,6 +117,23 @@ async def test_commands_status_test_alarm_and_metrics(
             await sample(depth)
         await hub.wait_for(lambda h: readings() >= before + 4)
 
+        # The hub lost a batch before storing it (it does not confirm it) and asks for it again:
+        # it comes back marked replayed. (resend_after_s is an hour here, so only the request
+        # can bring it back.)
+        hub.confirm = False
+        await sample(2.7)
+        await hub.wait_for(lambda h: readings() >= before + 5)
+        lost = max(b.seq for b in hub.batches() if b.boot == boot)
+        hub.confirm = True
+        resend = Resend(t=0, boot=boot, channel="data", ranges=((lost, lost),))
+        await client.publish(cmd_topic("resend"), encode(resend), qos=1)
+        await hub.wait_for(
+            lambda h: any(b.seq == lost and b.boot == boot and b.replayed for b in h.batches())
+        )
+        first, again = [b for b in hub.batches() if b.seq == lost and b.boot == boot][:2]
+        assert again.readings == first.readings
+        assert not first.replayed
+
         # Ping answers with a health message; rebirth publishes the birth again.
         states_before = len([s for s in hub.states() if s.boot == boot])
         await client.publish(cmd_topic("ping"), encode(Ping(t=0, nonce="n1")), qos=1)
@@ -135,7 +158,7 @@ async def test_commands_status_test_alarm_and_metrics(
         assert status["alert_mode"] is True
         (water,) = status["sensors"]
         assert water["id"] == "water-1"
-        assert water["values"]["depth"] == pytest.approx(2.6)
+        assert water["values"]["depth"] == pytest.approx(2.7)
         human = await cli("status", "-c", str(file))
         assert "water-1" in human.output
         assert "connected" in human.output
