@@ -37,8 +37,8 @@ def decode_tasmota(
     problems: list[str] = []
     # Tasmota's Time is the device's local time and has no zone unless SetOption52 is on
     # ("2026-11-22T10:00:00+08:00"). Without a zone it is read as UTC, so a device set to
-    # Beijing time reads 8 h early: installers should turn SetOption52 on, and the agent should
-    # prefer its own receive time when the two disagree by more than a few minutes.
+    # Beijing time looks 8 h ahead: installers should turn SetOption52 on; meanwhile validation
+    # counts a future_time fault and re-times the sample with the gateway's receive time.
     when = read_time(data, TIME_KEYS, problems)
     return measurement(
         data,
