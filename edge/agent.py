@@ -62,6 +62,11 @@ def open_outbox(config: GatewayConfig, base_dir: Path) -> Outbox:
     return SqliteOutbox(path, quota_bytes=quota)
 
 
+def by_lane(stats: OutboxStats) -> dict[str, int]:
+    """Outbox depth keyed by lane name, as status, health and metrics report it."""
+    return {lane.name.lower(): n for lane, n in stats.depth.items()}
+
+
 def control_socket_path(config: GatewayConfig, base_dir: Path) -> Path:
     if config.health.control_socket is not None:
         p = config.health.control_socket
@@ -192,7 +197,7 @@ class EdgeAgent(Component):
             await self.clock.sleep(self.config.health.interval_s)
             await self.send_health()
 
-    async def send_health(self, nonce: str = "") -> None:
+    async def send_health(self) -> None:
         stats = await self.outbox.stats()
         lost = tuple(
             LostRange(boot=r.boot, channel=r.channel, first=r.first, last=r.last)
@@ -206,7 +211,7 @@ class EdgeAgent(Component):
             t=now,
             uptime_s=(now - self._started_ms) / 1000,
             reconnects=self.uplink.reconnects,
-            buffer_depth={lane.name.lower(): n for lane, n in stats.depth.items()},
+            buffer_depth=by_lane(stats),
             dropped={k: v for k, v in stats.dropped.items() if v},
             rejected=self.counters.by_reason("rejected"),
             last_seen=self.pipeline.last_seen(),
@@ -225,7 +230,7 @@ class EdgeAgent(Component):
             case AlertMode():
                 self.pipeline.set_alert_mode(command.on, command.until)
             case Ping():
-                await self.send_health(command.nonce)
+                await self.send_health()
             case Rebirth():
                 await self.uplink.publish_now(Channel.STATE, encode(self.birth(True)), retain=True)
             case SilenceSiren():
@@ -264,7 +269,7 @@ class EdgeAgent(Component):
             gateway=self.config.gateway.id,
             uplink_connected=self.uplink.connected.is_set(),
             reconnects=self.uplink.reconnects,
-            buffer_depth={lane.name.lower(): n for lane, n in stats.depth.items()} if stats else {},
+            buffer_depth=by_lane(stats) if stats else {},
             buffer_bytes=stats.bytes if stats else 0,
             pressure=stats.pressure.name.lower() if stats else "unknown",
             counters=self.counters.items(),
@@ -288,7 +293,7 @@ class EdgeAgent(Component):
             },
             "local_broker": {"connected": self.local.connected},
             "buffer": {
-                "depth": {lane.name.lower(): n for lane, n in stats.depth.items()},
+                "depth": by_lane(stats),
                 "bytes": stats.bytes,
                 "in_flight": stats.in_flight,
                 "pressure": stats.pressure.name.lower(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -29,7 +29,6 @@ class HealthSnapshot:
     counters: list[tuple[str, str, int]]
     last_seen_ms: dict[str, int]
     overdue: list[str]
-    active: dict[str, list[str]] = field(default_factory=dict)  # sensor -> anomaly keys
 
 
 class AgentCollector(Collector):

@@ -37,7 +37,6 @@ class LocalAlarm:
         self.counters = counters
         self.uplink_up = False
         self.silenced_until_ms: int | None = None
-        self.sounded: list[str] = []  # event ids, newest last (bounded)
 
     def silence(self, until_ms: int | None, now_ms: int) -> None:
         self.silenced_until_ms = until_ms if until_ms is not None else now_ms + 3600_000
@@ -74,8 +73,6 @@ class LocalAlarm:
             except httpx.HTTPError as exc:
                 self.counters.add("local_action_failed", "webhook")
                 log.error("local webhook failed: %s", exc)
-        if sounded:
-            self.sounded = [*self.sounded[-99:], event.id]
         return sounded
 
 

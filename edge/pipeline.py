@@ -74,8 +74,8 @@ class Pipeline:
         except DecodeFailure as exc:
             self.counters.add("rejected", exc.reason)
             return out
-        for _problem in decoded.problems:
-            self.counters.add("field_problem", sensor.kind)
+        if decoded.problems:
+            self.counters.add("field_problem", sensor.kind, len(decoded.problems))
         if decoded.online is not None:
             out.findings.extend((sensor, f) for f in monitor.availability(decoded.online, now_ms))
             return out

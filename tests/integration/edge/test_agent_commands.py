@@ -174,7 +174,6 @@ async def test_commands_status_test_alarm_and_metrics(
         assert unknown.exit_code != 0
 
         # Prometheus metrics from the agent's own registry.
-        await asyncio.sleep(0)  # let the tick loop refresh the buffer figures at least once
         async with httpx.AsyncClient(trust_env=False) as http:
             text = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
         assert "streetwatch_edge_uplink_connected 1.0" in text

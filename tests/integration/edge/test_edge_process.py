@@ -166,4 +166,3 @@ async def test_kill_9_will_and_outbox_survival(
         for process in processes:
             process.stop()
         uplink.stop()
-        await asyncio.sleep(0)
