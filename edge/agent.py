@@ -248,6 +248,7 @@ class EdgeAgent(Component):
             t=now_ms(self.clock),
             software=__version__,
             config_hash=cfg.config_hash(),
+            health_interval_s=cfg.health.interval_s,
             sensors=tuple(
                 SensorInfo(
                     id=s.id,

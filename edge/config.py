@@ -11,9 +11,10 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from streetwatch.broker import BrokerConfig
 from streetwatch.config import ComponentSettings, FieldPath
 from streetwatch.ids import Slug
 from streetwatch.kinds import (
@@ -35,24 +36,6 @@ from streetwatch.units import accepted_units, is_convertible
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TlsConfig(_Section):
-    ca_file: Path | None = Field(None, description="CA certificate; the system store if unset.")
-    cert_file: Path | None = Field(None, description="Client certificate for mutual TLS.")
-    key_file: Path | None = Field(None, description="Client key for mutual TLS.")
-    insecure: bool = Field(False, description="Skip hostname checks. Only for commissioning.")
-
-
-class BrokerConfig(_Section):
-    host: str = Field("127.0.0.1", description="Broker host name or address.")
-    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 for TLS).")
-    tls: TlsConfig | None = Field(None, description="Use TLS with these settings.")
-    username: str | None = Field(None, max_length=128, description="MQTT user name.")
-    password: SecretStr | None = Field(
-        None, description="From the environment only (…__PASSWORD), never from the file."
-    )
-    keepalive_s: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds.")
 
 
 class UplinkConfig(BrokerConfig):

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import ssl
-
 import aiomqtt
 
-from edge.config import BrokerConfig
-
-
-def tls_context(config: BrokerConfig) -> ssl.SSLContext | None:
-    if config.tls is None:
-        return None
-    context = ssl.create_default_context(
-        cafile=str(config.tls.ca_file) if config.tls.ca_file else None
-    )
-    if config.tls.cert_file:
-        context.load_cert_chain(
-            str(config.tls.cert_file), str(config.tls.key_file) if config.tls.key_file else None
-        )
-    if config.tls.insecure:
-        context.check_hostname = False
-    return context
+from streetwatch.broker import BrokerConfig, tls_context
 
 
 def make_client(

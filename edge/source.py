@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 import aiomqtt
 
-from edge.config import BrokerConfig
 from edge.mqtt import make_client
 from streetwatch.backoff import Backoff
+from streetwatch.broker import BrokerConfig
 from streetwatch.clock import Clock
 from streetwatch.component import Component
 

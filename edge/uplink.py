@@ -226,6 +226,8 @@ class Uplink(Component):
             self.kick()
         elif isinstance(command, Confirm):
             n = await self.outbox.confirm(command.boot, command.channel, command.ranges)
+            # A confirm also covers ranges the gateway reported lost: the hub has taken note.
+            await self.outbox.forget_evicted(command.boot, command.channel, command.ranges)
             self.counters.add("confirmed", command.channel, n)
             if command.boot == self.boot:
                 seen = self._confirmed.setdefault(command.channel, [])

@@ -214,6 +214,10 @@ class GatewayState(_Message):
     software: Version = "unknown"
     config_hash: Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{0,64}$")] = ""
     sensors: tuple[SensorInfo, ...] = Field(default=(), max_length=MAX_SENSORS_PER_GATEWAY)
+    health_interval_s: Annotated[float, Field(gt=0, le=86400)] | None = Field(
+        default=None,
+        description="How often the gateway sends health; the hub expects to hear from it as often.",
+    )
 
 
 class LostRange(_Model):
