@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar, Union
 
 import yaml
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 S = TypeVar("S", bound="ComponentSettings")
@@ -45,6 +45,12 @@ class ConfigError(Exception):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class Section(BaseModel):
+    """Base of a config section: frozen, unknown keys refused (a typo is an error, not a no-op)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ComponentSettings(BaseSettings):

@@ -1,0 +1,1 @@
+"""From MQTT to durable storage: admit, de-duplicate, hand over, acknowledge, confirm."""

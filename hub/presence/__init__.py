@@ -1,0 +1,1 @@
+"""Who has gone quiet: gateways, sensors, and whole communities or streets."""
