@@ -56,9 +56,9 @@ class StorageConfig(Section):
     backend: BackendName = Field(
         "sqlite", description="sqlite (embedded, the default), influxdb_v1 or influxdb_v2."
     )
-    sqlite: SqliteStoreConfig = Field(default_factory=SqliteStoreConfig)  # type: ignore[arg-type]
-    influxdb_v1: InfluxV1Config = Field(default_factory=InfluxV1Config)  # type: ignore[arg-type]
-    influxdb_v2: InfluxV2Config = Field(default_factory=InfluxV2Config)  # type: ignore[arg-type]
+    sqlite: SqliteStoreConfig = Field(default_factory=SqliteStoreConfig)
+    influxdb_v1: InfluxV1Config = Field(default_factory=InfluxV1Config)
+    influxdb_v2: InfluxV2Config = Field(default_factory=InfluxV2Config)
     timeout_s: float = Field(10, gt=0, le=300, description="A write slower than this fails.")
     batch_points: int = Field(
         5000, ge=1, le=100_000, description="Write when this many points are waiting."
