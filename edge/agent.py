@@ -20,7 +20,7 @@ from edge.control import ControlServer
 from edge.counters import Counters
 from edge.detectors.base import Finding
 from edge.enqueue import Enqueuer
-from edge.health import HealthSnapshot, PrometheusEndpoint
+from edge.health import AgentCollector, HealthSnapshot
 from edge.local_action import LocalAlarm
 from edge.outbox import MemoryOutbox, Outbox, OutboxStats, Pressure, SqliteOutbox
 from edge.pipeline import Outputs, Pipeline
@@ -46,6 +46,7 @@ from streetwatch.messages import (
     SensorInfo,
     SilenceSiren,
 )
+from streetwatch.prometheus import PrometheusEndpoint
 from streetwatch.topics import Channel
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,9 @@ class EdgeAgent(Component):
             ControlServer(control_socket_path(cfg, self.base_dir), self._on_control)
         )
         if cfg.health.prometheus_port is not None:
-            self.prometheus = PrometheusEndpoint(cfg.health.prometheus_port, self.health_snapshot)
+            self.prometheus = PrometheusEndpoint(
+                cfg.health.prometheus_port, AgentCollector(self.health_snapshot)
+            )
             self.prometheus.open()
             self._stack.callback(self.prometheus.close)
         self.spawn(self._tick_loop(), "tick")

@@ -6,12 +6,9 @@ the agent (no module-level metrics), so two agents in one process never mix thei
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -73,26 +70,3 @@ class AgentCollector(Collector):
         )
         overdue.add_metric([], len(s.overdue))
         yield overdue
-
-
-class PrometheusEndpoint:
-    """Serves the agent's metrics on 127.0.0.1:port until closed."""
-
-    def __init__(self, port: int, snapshot: Callable[[], HealthSnapshot]) -> None:
-        self.port = port
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(AgentCollector(snapshot))
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def open(self) -> None:
-        self._server, self._thread = start_http_server(
-            self.port, addr="127.0.0.1", registry=self.registry
-        )
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
