@@ -17,7 +17,6 @@ import httpx
 
 from edge.config import GatewayConfig
 from edge.control import ControlServer
-from edge.counters import Counters
 from edge.detectors.base import Finding
 from edge.enqueue import Enqueuer
 from edge.health import AgentCollector, HealthSnapshot
@@ -32,6 +31,7 @@ from streetwatch.anomalies import AnomalyType
 from streetwatch.clock import Clock, SystemClock, now_ms
 from streetwatch.codec import encode
 from streetwatch.component import Component
+from streetwatch.counters import Counters
 from streetwatch.levels import Level
 from streetwatch.messages import (
     AlertMode,

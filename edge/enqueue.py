@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edge.config import GatewayIdentity, ReportingConfig, SensorConfig
-from edge.counters import Counters
 from edge.detectors.base import Finding
 from edge.outbox import AddOutcome, Lane, Outbox
 from edge.sequence import Sequencer
 from streetwatch.anomalies import AnomalyType
 from streetwatch.clock import Clock, now_ms
 from streetwatch.codec import encode
+from streetwatch.counters import Counters
 from streetwatch.messages import (
     AnomalyEvent,
     GatewayHealth,

@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from edge.config import LocalActionConfig, SensorConfig
-from edge.counters import Counters
+from streetwatch.counters import Counters
 from streetwatch.messages import AnomalyEvent, EventState
 
 log = logging.getLogger(__name__)

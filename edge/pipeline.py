@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.config import GatewayConfig, SensorConfig
-from edge.counters import Counters
 from edge.decoders import DecodeFailure, decode
 from edge.detectors.base import Finding
 from edge.detectors.monitor import MonitorResult, SensorMonitor
 from edge.reporting import Reporter
 from edge.router import Router
 from edge.validate import DEFAULT_LIMITS, TimeLimits, validate
+from streetwatch.counters import Counters
 from streetwatch.levels import Level
 from streetwatch.messages import Reading, WindowSummary
 

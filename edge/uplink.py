@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 import aiomqtt
 
 from edge.config import GatewayIdentity, UplinkConfig
-from edge.counters import Counters
 from edge.mqtt import make_client
 from edge.outbox import Lane, Outbox, OutboxRecord
 from edge.replay import mark_replayed
@@ -28,6 +27,7 @@ from streetwatch.backoff import Backoff
 from streetwatch.clock import Clock, now_ms, wait_event
 from streetwatch.codec import DecodeError, decode_channel, encode
 from streetwatch.component import Component
+from streetwatch.counters import Counters
 from streetwatch.messages import Command, Confirm, GatewayState, Resend
 from streetwatch.topics import Channel, GatewayTopic, TopicError, TopicTree
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from edge.config import LocalActionConfig, SensorConfig
-from edge.counters import Counters
 from edge.local_action import LocalAlarm
 from streetwatch.anomalies import AnomalyType
+from streetwatch.counters import Counters
 from streetwatch.levels import Level
 from streetwatch.messages import AnomalyEvent, EventState
 

@@ -1,4 +1,4 @@
-"""Counted outcomes of the gateway: every rejection, drop and fault has a name and a reason."""
+"""Counted outcomes: every rejection, drop and fault has a name and a reason (edge and hub)."""
 
 from __future__ import annotations
 
