@@ -1,0 +1,49 @@
+"""Hand what the hub learns (gateway events, its own presence events) to whoever listens.
+
+The incidents engine subscribes here. Each subscriber has its own unbounded queue: an alarm is
+never dropped because a listener was slow (the depth is reported instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Fanout(Generic[T]):
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[T]] = []
+
+    def publish(self, item: T) -> None:
+        for queue in self._queues:
+            queue.put_nowait(item)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[T]]:
+        """A queue that receives everything published while the context is open."""
+        queue: asyncio.Queue[T] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.remove(queue)
+
+    @property
+    def depth(self) -> int:
+        """Items waiting in the slowest subscriber's queue."""
+        return max((q.qsize() for q in self._queues), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    """A gateway's message with where it came from (community and placement included)."""
+
+    district: str
+    street: str
+    community: str
+    message: T
