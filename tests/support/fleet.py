@@ -116,6 +116,7 @@ class VirtualGateway:
             t=t,
             uptime_s=1.0,
             lost=lost,
+            last_seen={s: t for s in self.sensor_ids()},
         )
 
     def expected_readings(self) -> set[tuple[str, int, float]]:
@@ -177,6 +178,15 @@ class Fleet:
     async def republish(self, g: VirtualGateway, channel: Channel, seq: int) -> None:
         """Send an already sent message again, byte for byte (a duplicate delivery)."""
         await self.publish_raw(self.topic(g, channel), g.archive[(g.boot, channel.value, seq)])
+
+    async def resend_unconfirmed(self) -> int:
+        """What the edge does after ``resend_after_s``: send again all that is unconfirmed."""
+        n = 0
+        for g in self.gateways.values():
+            for (_, channel, _), payload in list(g.unconfirmed.items()):
+                await self.publish_raw(self.topic(g, Channel(channel)), payload)
+                n += 1
+        return n
 
     def all_confirmed(self, channels: tuple[str, ...] = ("data", "event")) -> bool:
         return all(

@@ -34,6 +34,13 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def make_hub_config(
     state_dir: Path, broker: MosquittoService, prefix: str, extra: dict[str, Any] | None = None
 ) -> HubConfig:
+    return HubConfig(**hub_config_data(state_dir, broker, prefix, extra))
+
+
+def hub_config_data(
+    state_dir: Path, broker: MosquittoService, prefix: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """hub.yaml for a test, as data (``yaml.safe_dump`` it for a hub process)."""
     data: dict[str, Any] = {
         "hub": {"id": "test", "state_dir": str(state_dir)},
         "mqtt": {"host": broker.host, "port": broker.port, "topic_prefix": prefix},
@@ -41,7 +48,7 @@ def make_hub_config(
         "storage": {"flush_interval_s": 0.05},
         "city": CITY,
     }
-    return HubConfig(**_merge(data, extra or {}))
+    return _merge(data, extra or {})
 
 
 @pytest.fixture
