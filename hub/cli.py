@@ -155,15 +155,17 @@ def _print_rows(rows: list[Row]) -> None:
     if not rows:
         console.print("no data in that range")
         return
-    table = Table("time", "measurement", "where", "values")
+    table = Table("time", "measurement")
+    table.add_column("sensor or gateway", no_wrap=True)
+    table.add_column("place", overflow="fold")
+    table.add_column("values", overflow="fold")
     for row in rows:
         when = datetime.fromtimestamp(row.time_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
         tags = row.tags
-        where = "/".join(
-            tags[k] for k in ("district", "street", "community", "gateway", "sensor") if k in tags
-        )
+        who = tags.get("sensor") or tags.get("gateway") or ""
+        place = "/".join(tags[k] for k in ("district", "street", "community") if k in tags)
         values = " ".join(f"{k}={v}" for k, v in sorted(row.fields.items()))
-        table.add_row(when, row.measurement, where, values)
+        table.add_row(when, row.measurement, who, place, values)
     console.print(table)
 
 
