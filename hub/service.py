@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiomqtt
@@ -189,6 +190,6 @@ class Hub(Component):
         except aiomqtt.MqttError as exc:
             log.warning("could not ask %s for its birth: %s", where.gateway, exc)
 
-    async def _on_rejected(self, points: list[Point] | tuple[Point, ...], reason: str) -> None:
+    async def _on_rejected(self, points: Sequence[Point], reason: str) -> None:
         self.counters.add("storage_rejected", "points", len(points))
         log.error("the database refused %d point(s): %s", len(points), reason)

@@ -95,7 +95,7 @@ class HubLink(Component):
 
     def _make_client(self) -> aiomqtt.Client:
         c = self.config
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = c.session_expiry_s
         properties.ReceiveMaximum = c.receive_maximum
         client = aiomqtt.Client(

@@ -116,7 +116,7 @@ class VirtualGateway:
             t=t,
             uptime_s=1.0,
             lost=lost,
-            last_seen={s: t for s in self.sensor_ids()},
+            last_seen=dict.fromkeys(self.sensor_ids(), t),
         )
 
     def expected_readings(self) -> set[tuple[str, int, float]]:
@@ -126,8 +126,18 @@ class VirtualGateway:
 class Fleet:
     """Publishes for its gateways over one MQTT connection and answers the hub's commands."""
 
-    def __init__(self, host: str, port: int, prefix: str, gateways: list[VirtualGateway]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        prefix: str,
+        gateways: list[VirtualGateway],
+        *,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.host, self.port = host, port
+        self.username, self.password = username, password
         self.tree = TopicTree(prefix)
         self.gateways = {g.gateway: g for g in gateways}
         self.commands: list[tuple[str, Confirm | Resend]] = []
@@ -138,7 +148,11 @@ class Fleet:
 
     async def __aenter__(self) -> Fleet:
         self._client = aiomqtt.Client(
-            self.host, self.port, identifier=f"fleet-{secrets.token_hex(4)}"
+            self.host,
+            self.port,
+            identifier=f"fleet-{secrets.token_hex(4)}",
+            username=self.username,
+            password=self.password,
         )
         await self._client.__aenter__()
         await self._client.subscribe(self.tree.filter(Scope(), Channel.CMD) + "/#", qos=1)
@@ -198,7 +212,7 @@ class Fleet:
         async for message in self._client.messages:
             parsed = self.tree.parse(str(message.topic))
             assert isinstance(parsed, GatewayTopic)
-            command = decode_channel(bytes(message.payload), Channel.CMD)  # type: ignore[arg-type]
+            command = decode_channel(bytes(message.payload), Channel.CMD)
             g = self.gateways.get(parsed.gateway)
             if g is None or not isinstance(command, Confirm):
                 continue

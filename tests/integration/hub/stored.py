@@ -59,7 +59,10 @@ async def stored_readings(
         )
         for r in rows:
             tags = tuple(sorted((k, str(r[k])) for k in _TAGS if r.get(k) is not None))
-            out.append(StoredReading(str(r["sensor"]), int(r["time"]), float(r["depth"]), tags))  # type: ignore[arg-type]
+            t, depth = r["time"], r["depth"]
+            assert isinstance(t, int)
+            assert isinstance(depth, int | float)
+            out.append(StoredReading(str(r["sensor"]), t, float(depth), tags))
         return out
     if backend == "influxdb_v2":
         assert vm is not None
@@ -70,13 +73,12 @@ async def stored_readings(
             for t, v in zip(series["timestamps"], series["values"], strict=True):
                 out.append(StoredReading(labels["sensor"], int(t), float(v), tags))
         return out
-    async with open_backend(
-        config.storage, config.state_path(base_dir, __import__("pathlib").Path("."))
-    ) as store:
-        rows = await store.query(
+    state_dir = config.state_path(base_dir, Path("."))
+    async with open_backend(config.storage, state_dir) as store:
+        stored = await store.query(
             QueryFilter(since_ms=0, measurement="water_level", limit=1_000_000)
         )
-    for row in rows:
+    for row in stored:
         if not row.tags.get("gateway", "").startswith(f"{name}-"):
             continue
         tags = tuple(sorted((k, v) for k, v in row.tags.items() if k in _TAGS))

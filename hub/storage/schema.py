@@ -1,0 +1,229 @@
+"""The stored schema: wire messages → points, laid out for Grafana (docs/storage.md).
+
+One measurement per sensor kind for raw readings (``water_level``) and one for window summaries
+(``water_level_window``), plus ``anomaly_event``, ``gateway_health``, ``gateway_state`` and
+``hub_event``. Where a thing is (district, street, community, gateway, sensor, building,
+risk_point) is always a tag, so every panel can filter and group by it; values are fields.
+
+Field types never change for a field name (InfluxDB refuses a type conflict): metrics are
+floats, flags are bools, counts are ints, whatever the message carried (a wire ``12`` for a
+float metric is stored as ``12.0``).
+
+Idempotence: a point is keyed by measurement, tags and time, so a message received twice (a
+replay, a resend) is stored once. In InfluxDB that is how points work; the SQLite store upserts
+on the same key; VictoriaMetrics needs ``-dedup.minScrapeInterval=1ms`` (docs/storage.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from hub.events import HubEvent
+from hub.storage.base import FieldValue, Point
+from streetwatch.kinds import KINDS, KindName
+from streetwatch.location import Area, Placement
+from streetwatch.messages import (
+    AnomalyEvent,
+    GatewayHealth,
+    GatewayState,
+    Reading,
+    TelemetryBatch,
+    WindowSummary,
+)
+
+__all__ = [
+    "MEASUREMENTS",
+    "Measurement",
+    "Origin",
+    "event_points",
+    "health_points",
+    "hub_event_points",
+    "state_points",
+    "telemetry_points",
+    "window_measurement",
+]
+
+Tags = tuple[tuple[str, str], ...]
+_NO_PLACEMENT = Placement()
+_AREA_TAGS = ("district", "street", "community", "gateway")
+_SENSOR_TAGS = (*_AREA_TAGS, "sensor", "building", "risk_point")
+
+
+def window_measurement(kind: str) -> str:
+    """Where the window summaries of ``kind`` go."""
+    return f"{kind}_window"
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    name: str
+    tags: tuple[str, ...]  # every tag key it may have; optional ones are left out when unset
+    description: str
+
+
+def _table() -> Mapping[str, Measurement]:
+    rows = [
+        *(
+            Measurement(k.value, (*_SENSOR_TAGS, "quality"), f"raw {k.value} readings")
+            for k in KindName
+        ),
+        *(
+            Measurement(window_measurement(k), _SENSOR_TAGS, f"{k.value} window summaries")
+            for k in KindName
+        ),
+        Measurement(
+            "anomaly_event",
+            (*_SENSOR_TAGS, "kind", "metric", "type", "level", "state"),
+            "anomalies raised and cleared by gateway detectors",
+        ),
+        Measurement("gateway_health", _AREA_TAGS, "what each gateway reports about itself"),
+        Measurement("gateway_state", _AREA_TAGS, "gateway births (online) and deaths (offline)"),
+        Measurement(
+            "hub_event",
+            ("type", "level", "district", "street", "community", "gateway", "sensor", "cause"),
+            "presence changes and refusals noticed by the hub",
+        ),
+    ]
+    return MappingProxyType({m.name: m for m in rows})
+
+
+MEASUREMENTS: Mapping[str, Measurement] = _table()
+"""Every measurement the hub writes, by name (for docs/storage.md, dashboards and queries)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a gateway's messages come from, as the hub knows it (from the gateway's birth)."""
+
+    area: Area
+    gateway: str
+    placements: Mapping[str, Placement] = field(default_factory=dict)  # sensor id → placement
+
+    def area_tags(self) -> dict[str, str]:
+        a = self.area
+        return {
+            "district": a.district,
+            "street": a.street,
+            "community": a.community,
+            "gateway": self.gateway,
+        }
+
+    def sensor_tags(self, sensor: str) -> dict[str, str]:
+        tags = self.area_tags()
+        tags["sensor"] = sensor
+        placement = self.placements.get(sensor, _NO_PLACEMENT)
+        if placement.building is not None:
+            tags["building"] = placement.building
+        if placement.risk_point is not None:
+            tags["risk_point"] = placement.risk_point.value
+        return tags
+
+
+def _sorted(tags: Mapping[str, str]) -> Tags:
+    return tuple(sorted(tags.items()))
+
+
+def _metric_value(kind: KindName, name: str, value: float | bool) -> FieldValue:
+    return bool(value) if KINDS[kind].metric(name).is_flag else float(value)
+
+
+def _reading_point(reading: Reading, origin: Origin) -> Point:
+    tags = origin.sensor_tags(reading.sensor)
+    tags["quality"] = reading.quality.value
+    fields = {k: _metric_value(reading.kind, k, v) for k, v in reading.values.items()}
+    return Point(reading.kind.value, _sorted(tags), fields, reading.t)
+
+
+def _summary_point(summary: WindowSummary, origin: Origin) -> Point:
+    fields: dict[str, FieldValue] = {}
+    for name, s in summary.stats.items():
+        fields[f"{name}_min"] = float(s.min)
+        fields[f"{name}_max"] = float(s.max)
+        fields[f"{name}_mean"] = float(s.mean)
+        fields[f"{name}_last"] = float(s.last)
+        fields[f"{name}_count"] = s.count
+    for name, flag in summary.flags.items():
+        fields[name] = bool(flag)
+    fields["window_s"] = (summary.end - summary.start) / 1000
+    tags = _sorted(origin.sensor_tags(summary.sensor))
+    return Point(window_measurement(summary.kind), tags, fields, summary.end)
+
+
+def telemetry_points(batch: TelemetryBatch, origin: Origin) -> list[Point]:
+    """A point per reading (time: the sample) and per window summary (time: the window end)."""
+    points = [_reading_point(r, origin) for r in batch.readings]
+    points.extend(_summary_point(s, origin) for s in batch.summaries)
+    return points
+
+
+def event_points(event: AnomalyEvent, origin: Origin) -> list[Point]:
+    """``anomaly_event``: the event's place, kind, metric, type, level and state as tags."""
+    tags = origin.sensor_tags(event.sensor)
+    tags |= {
+        "kind": event.kind.value,
+        "type": event.type.value,
+        "level": event.level.value,
+        "state": event.state.value,
+    }
+    if event.metric is not None:  # a tag, so two metrics' events at one instant both stay
+        tags["metric"] = event.metric
+    fields: dict[str, FieldValue] = {}
+    if event.value is not None:
+        fields["value"] = float(event.value)  # a flag's True/False as 1.0/0.0
+    if event.threshold is not None:
+        fields["threshold"] = float(event.threshold)
+    fields |= {"test": event.test, "replayed": event.replayed, "id": event.id}
+    fields["detail"] = event.detail
+    return [Point("anomaly_event", _sorted(tags), fields, event.t)]
+
+
+def health_points(health: GatewayHealth, origin: Origin) -> list[Point]:
+    """``gateway_health``: numbers only, so every field can be graphed."""
+    fields: dict[str, FieldValue] = {"uptime_s": float(health.uptime_s)}
+    fields["reconnects"] = health.reconnects
+    for lane, depth in health.buffer_depth.items():
+        fields[f"buffer_depth_{lane}"] = depth
+    fields["buffer_depth_total"] = sum(health.buffer_depth.values())
+    fields["dropped_total"] = sum(health.dropped.values())
+    fields["rejected_total"] = sum(health.rejected.values())
+    fields["lost_ranges"] = len(health.lost)
+    fields["alert_mode"] = int(health.alert_mode)
+    fields["sensors_reporting"] = len(health.last_seen)
+    return [Point("gateway_health", _sorted(origin.area_tags()), fields, health.t)]
+
+
+def state_points(state: GatewayState, origin: Origin) -> list[Point]:
+    """``gateway_state``: a birth (online) or a death (offline)."""
+    fields: dict[str, FieldValue] = {
+        "online": state.online,
+        "sensors": len(state.sensors),
+        "software": state.software,
+    }
+    return [Point("gateway_state", _sorted(origin.area_tags()), fields, state.t)]
+
+
+def hub_event_points(event: HubEvent) -> list[Point]:
+    """``hub_event``: what the hub noticed; ``count`` is 1 so panels can sum events."""
+    tags = {
+        "type": event.type.value,
+        "level": event.level.value,
+        "district": event.district,
+        "street": event.street,
+    }
+    optional = {
+        "community": event.community,
+        "gateway": event.gateway,
+        "sensor": event.sensor,
+        "cause": event.cause.value if event.cause is not None else None,
+    }
+    tags |= {k: v for k, v in optional.items() if v is not None}
+    fields: dict[str, FieldValue] = {
+        "count": 1,
+        "detail": event.detail,
+        "gateways": ",".join(event.gateways),
+    }
+    if event.since is not None:
+        fields["since_ms"] = event.since
+    return [Point("hub_event", _sorted(tags), fields, event.t)]
