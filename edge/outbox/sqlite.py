@@ -21,15 +21,11 @@ opened with an exclusive lock: one gateway agent per outbox file.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import aiosqlite
 
@@ -51,6 +47,7 @@ from edge.outbox.base import (
     pressure_of,
     telemetry_fits,
 )
+from streetwatch.sqlite_file import SqliteFile, use_exclusive_wal
 
 SCHEMA_VERSION = 1
 SYNCHRONOUS_MODES = ("FULL", "EXTRA", "NORMAL", "OFF")
@@ -82,8 +79,12 @@ _DUE = "(sent_ms IS NULL OR sent_ms < ? OR sent_ms > ?)"
 _COLUMNS = "id, lane, channel, boot, seq, payload, created_ms, attempts"
 
 
-class SqliteOutbox:
+class SqliteOutbox(SqliteFile):
     """See :class:`edge.outbox.base.Outbox` and the module docstring."""
+
+    path: Path
+    _already_open = "this outbox is already open"
+    _not_open = "use the outbox inside `async with SqliteOutbox(...) as box:`"
 
     def __init__(
         self,
@@ -99,55 +100,15 @@ class SqliteOutbox:
             raise ValueError(
                 f"synchronous={synchronous!r} is not one of {', '.join(SYNCHRONOUS_MODES)}"
             )
-        self.path = Path(path)
+        super().__init__(Path(path), lock_timeout_s=lock_timeout_s)
         self.quota_bytes = check_quota(quota_bytes)
         self.synchronous = synchronous.upper()
-        self.lock_timeout_s = lock_timeout_s
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
         # Running totals, mirrors of the file; reloaded from it after a failed transaction.
         self._depth: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._bytes = 0
         self._in_flight = 0
         self._dropped = empty_dropped()
         self._gaps = GapLedger()
-
-    async def __aenter__(self) -> Self:
-        if self._db is not None:
-            raise RuntimeError("this outbox is already open")
-        if not self.path.parent.is_dir():  # first: aiosqlite leaves a failed connect's thread
-            raise OutboxError(
-                f"cannot open the outbox file {self.path}: its directory does not exist; "
-                "create it or configure another path"
-            )
-        try:
-            db = await aiosqlite.connect(
-                self.path, isolation_level=None, timeout=self.lock_timeout_s
-            )
-        except sqlite3.Error as exc:
-            raise OutboxError(
-                f"cannot open the outbox file {self.path}: {exc}; "
-                "check that its directory exists and is writable"
-            ) from exc
-        try:
-            await self._setup(db)
-            await self._load(db)
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            async with self._lock:
-                await db.close()
 
     async def add(
         self, lane: Lane, channel: str, boot: str, seq: int, payload: bytes, created_ms: int
@@ -260,7 +221,7 @@ class SqliteOutbox:
             self._in_flight -= cursor.rowcount
 
     async def stats(self) -> OutboxStats:
-        self._connection()
+        self._open()
         async with self._lock:  # never halfway through a transaction
             return OutboxStats(
                 depth=dict(self._depth),
@@ -272,7 +233,7 @@ class SqliteOutbox:
             )
 
     async def evicted(self) -> list[EvictedRange]:
-        self._connection()
+        self._open()
         async with self._lock:
             return self._gaps.all()
 
@@ -376,46 +337,38 @@ class SqliteOutbox:
         self._bytes -= size
         self._in_flight -= in_flight
 
-    def _connection(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("use the outbox inside `async with SqliteOutbox(...) as box:`")
-        return self._db
+    async def _rolled_back(self, db: aiosqlite.Connection, exc: BaseException) -> None:
+        """The running totals are changed as a transaction goes; read them again."""
+        await self._load(db)
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction. The running totals are changed as it goes; if it fails (or
-        is cancelled) it is rolled back and the totals are read again from the file."""
-        db = self._connection()
-        async with self._lock:
-            try:
-                await db.execute("BEGIN IMMEDIATE")
-                yield db
-                await db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
-                await self._load(db)
-                raise
+    def _missing_directory(self, path: Path) -> OutboxError:
+        return OutboxError(
+            f"cannot open the outbox file {path}: its directory does not exist; "
+            "create it or configure another path"
+        )
+
+    def _cannot_connect(self, exc: sqlite3.Error) -> OutboxError:
+        return OutboxError(
+            f"cannot open the outbox file {self.path}: {exc}; "
+            "check that its directory exists and is writable"
+        )
 
     async def _setup(self, db: aiosqlite.Connection) -> None:
-        # Exclusive locking before the first WAL access also keeps the WAL index in memory.
-        await db.execute("PRAGMA locking_mode = EXCLUSIVE")
-        try:
-            rows = await db.execute_fetchall("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError as exc:
-            raise OutboxError(
+        await use_exclusive_wal(
+            db,
+            self.synchronous,
+            cannot_use=lambda exc: OutboxError(
                 f"cannot use the outbox file {self.path}: {exc}; only one gateway agent may "
                 "use an outbox file: stop the other one or give this one its own path"
-            ) from exc
-        except sqlite3.DatabaseError as exc:
-            raise OutboxError(
+            ),
+            not_a_database=lambda exc: OutboxError(
                 f"{self.path} is not an outbox database ({exc}); move it aside or configure "
                 "another path"
-            ) from exc
-        mode = next(iter(rows))[0]
-        if mode != "wal":
-            raise OutboxError(f"{self.path}: the file system refused WAL mode (got {mode!r})")
-        await db.execute(f"PRAGMA synchronous = {self.synchronous}")
+            ),
+            refused=lambda mode: OutboxError(
+                f"{self.path}: the file system refused WAL mode (got {mode!r})"
+            ),
+        )
         await db.execute("BEGIN IMMEDIATE")
         try:
             (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
@@ -435,6 +388,7 @@ class SqliteOutbox:
             with contextlib.suppress(sqlite3.Error):
                 await db.execute("ROLLBACK")
             raise
+        await self._load(db)
 
     async def _load(self, db: aiosqlite.Connection) -> None:
         """Read the running totals, drop counters and evicted ranges from the file."""

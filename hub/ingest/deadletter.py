@@ -13,15 +13,14 @@ log. ``path=None`` keeps it in memory.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import aiosqlite
+
+from streetwatch.sqlite_file import SqliteFile, create_schema
 
 SCHEMA_VERSION = 1
 MAX_TOPIC_CHARS = 1024
@@ -59,48 +58,21 @@ class DeadLetter:
         return len(self.payload) < self.size
 
 
-class DeadLetters:
+class DeadLetters(SqliteFile):
+    _already_open = "these dead letters are already open"
+    _not_open = "the dead letters are not open: use `async with`"
+
     def __init__(
         self, path: Path | None, max_entries: int = 10_000, max_payload_bytes: int = 65_536
     ) -> None:
         if max_entries < 1 or max_payload_bytes < 0:
             raise ValueError("need max_entries >= 1 and max_payload_bytes >= 0")
-        self.path = path
+        super().__init__(path)
         self.max_entries = max_entries
         self.max_payload_bytes = max_payload_bytes
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
         self._entries = 0
         self._counts: dict[str, int] = {}
         self._dropped = 0
-
-    async def __aenter__(self) -> Self:
-        if self._db is not None:
-            raise RuntimeError("these dead letters are already open")
-        if self.path is not None and not self.path.parent.is_dir():
-            raise DeadLetterError(
-                f"cannot open the dead-letter file {self.path}: its directory does not exist"
-            )
-        target = ":memory:" if self.path is None else self.path
-        db = await aiosqlite.connect(target, isolation_level=None)
-        try:
-            await self._setup(db)
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            async with self._lock:
-                await db.close()
 
     async def add(self, topic: str, payload: bytes, reason: str, detail: str, t_ms: int) -> None:
         row = (
@@ -165,20 +137,16 @@ class DeadLetters:
     def __len__(self) -> int:
         return self._entries
 
-    def _open(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the dead letters are not open: use `async with`")
-        return self._db
+    def _missing_directory(self, path: Path) -> DeadLetterError:
+        return DeadLetterError(
+            f"cannot open the dead-letter file {path}: its directory does not exist"
+        )
 
     async def _setup(self, db: aiosqlite.Connection) -> None:
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
-        (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
-        if version == 0:
-            await db.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-        elif version != SCHEMA_VERSION:
+        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
             raise DeadLetterError(
                 f"{self.path} has dead-letter schema {version}, this software reads "
                 f"{SCHEMA_VERSION}; move the file aside"

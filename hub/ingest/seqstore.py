@@ -18,16 +18,16 @@ only ever writes the current merged range around a changed number, and ranges on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import aiosqlite
+
+from streetwatch.sqlite_file import SqliteFile, create_schema, use_exclusive_wal
 
 SCHEMA_VERSION = 1
 RangeKind = Literal["stored", "lost"]
@@ -72,43 +72,14 @@ class SeqSnapshot:
     ranges: tuple[RangeRow, ...]
 
 
-class SeqStore:
+class SeqStore(SqliteFile):
     """See the module docstring. ``async with SeqStore(path) as store`` opens the file."""
 
+    _already_open = "this sequence store is already open"
+    _not_open = "the sequence store is not open: use `async with`"
+
     def __init__(self, path: Path | None, *, lock_timeout_s: float = 5.0) -> None:
-        self.path = path
-        self.lock_timeout_s = lock_timeout_s
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Self:
-        if self._db is not None:
-            raise RuntimeError("this sequence store is already open")
-        if self.path is not None and not self.path.parent.is_dir():
-            raise SeqStoreError(
-                f"cannot open the sequence file {self.path}: its directory does not exist; "
-                "create it or configure another path"
-            )
-        target = ":memory:" if self.path is None else self.path
-        db = await aiosqlite.connect(target, isolation_level=None, timeout=self.lock_timeout_s)
-        try:
-            await self._setup(db)
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            async with self._lock:
-                await db.close()
+        super().__init__(path, lock_timeout_s=lock_timeout_s)
 
     async def load(self) -> SeqSnapshot:
         async with self._lock:
@@ -160,34 +131,28 @@ class SeqStore:
                     await db.execute("ROLLBACK")
                 raise
 
-    def _open(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the sequence store is not open: use `async with`")
-        return self._db
+    def _missing_directory(self, path: Path) -> SeqStoreError:
+        return SeqStoreError(
+            f"cannot open the sequence file {path}: its directory does not exist; "
+            "create it or configure another path"
+        )
 
     async def _setup(self, db: aiosqlite.Connection) -> None:
         if self.path is not None:
-            await db.execute("PRAGMA locking_mode = EXCLUSIVE")
-            try:
-                rows = await db.execute_fetchall("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError as exc:
-                raise SeqStoreError(
+            await use_exclusive_wal(
+                db,
+                "FULL",
+                cannot_use=lambda exc: SeqStoreError(
                     f"cannot use the sequence file {self.path}: {exc}; another hub may be "
                     "using it: stop that one or give this one its own path"
-                ) from exc
-            except sqlite3.DatabaseError as exc:
-                raise SeqStoreError(
+                ),
+                not_a_database=lambda exc: SeqStoreError(
                     f"{self.path} is not a sequence database ({exc}); move it aside"
-                ) from exc
-            if next(iter(rows))[0] != "wal":
-                raise SeqStoreError(f"{self.path}: the file system refused WAL mode")
-            await db.execute("PRAGMA synchronous = FULL")
-        (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
-        if version == 0:
-            await db.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ),
+                refused=lambda _: SeqStoreError(f"{self.path}: the file system refused WAL mode"),
             )
-        elif version != SCHEMA_VERSION:
+        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
             raise SeqStoreError(
                 f"{self.path} has sequence schema {version}, this software reads "
                 f"{SCHEMA_VERSION}; move the file aside (the hub then re-confirms what "

@@ -1,6 +1,6 @@
 """The hub's spool: a durable FIFO of point batches the database could not take (yet).
 
-One SQLite file (opened as described in ``hub.storage.spool_file``), one row per appended batch
+One SQLite file (set up as described in ``hub.storage.spool_file``), one row per appended batch
 (the points as compact JSON, see ``hub.storage.spool_codec``). :meth:`Spool.append` returns only
 after its commit has been fsynced: once it has returned neither a ``kill -9`` nor a power cut
 can lose the batch. Points, bytes and batches stored are summed once on opening and then kept
@@ -19,21 +19,17 @@ Errors::
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import aiosqlite
 
 from hub.storage.base import Point
 from hub.storage.spool_codec import SpoolDecodeError, decode_points, encode_points
-from hub.storage.spool_file import SpoolError, SpoolFull, connect, describe, error_of
+from hub.storage.spool_file import SpoolError, SpoolFull, describe, error_of, setup
+from streetwatch.sqlite_file import SqliteFile
 
 __all__ = ["Spool", "SpoolError", "SpoolFull", "SpooledBatch"]
 
@@ -49,16 +45,16 @@ class SpooledBatch:
     points: tuple[Point, ...]
 
 
-class Spool:
+class Spool(SqliteFile):
+    _already_open = "this spool is already open"
+    _not_open = "use the spool inside `async with Spool(...) as spool:`"
+
     def __init__(self, path: Path | None, quota_bytes: int, *, lock_timeout_s: float = 5.0) -> None:
         """``path=None`` keeps the spool in memory: for unit tests only, it survives nothing."""
         if quota_bytes <= 0:
             raise ValueError(f"quota_bytes must be positive, not {quota_bytes}")
-        self.path = path
+        super().__init__(path, lock_timeout_s=lock_timeout_s)
         self.quota_bytes = quota_bytes
-        self.lock_timeout_s = lock_timeout_s
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
         self._points = 0
         self._bytes = 0
         self._batches = 0
@@ -78,29 +74,6 @@ class Spool:
     @property
     def _where(self) -> str:
         return describe(self.path)
-
-    async def __aenter__(self) -> Self:
-        if self._db is not None:
-            raise RuntimeError("this spool is already open")
-        db = await connect(self.path, self.lock_timeout_s)
-        try:
-            await self._load(db)
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        db, self._db = self._db, None
-        if db is not None:
-            async with self._lock:
-                await db.close()
 
     async def append(self, points: Sequence[Point]) -> None:
         """Store ``points`` as the newest batch; durable once this returns."""
@@ -126,7 +99,7 @@ class Spool:
         is never split), or ``None`` when the spool is empty."""
         if max_points < 1:
             raise ValueError(f"max_points must be at least 1, not {max_points}")
-        db = self._connection()
+        db = self._open()
         async with self._lock:
             last_id = await self._last_of_oldest(db, max_points)
             if last_id is None:
@@ -199,28 +172,29 @@ class Spool:
                 f"{batch_id}'; its points are lost), or move the whole file aside"
             ) from exc
 
-    def _connection(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("use the spool inside `async with Spool(...) as spool:`")
-        return self._db
+    async def _rolled_back(self, db: aiosqlite.Connection, exc: BaseException) -> None:
+        """A write transaction failed: read the running totals again from the file."""
+        await self._load(db)
+        if isinstance(exc, sqlite3.Error):
+            raise error_of(self.path, exc) from exc
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; if it fails (or is cancelled) it is rolled back and the
-        running totals are read again from the file."""
-        db = self._connection()
-        async with self._lock:
-            try:
-                await db.execute("BEGIN IMMEDIATE")
-                yield db
-                await db.execute("COMMIT")
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
-                await self._load(db)
-                if isinstance(exc, sqlite3.Error):
-                    raise error_of(self.path, exc) from exc
-                raise
+    async def _connect(self) -> aiosqlite.Connection:
+        if self.path is not None and self.path.is_dir():
+            raise SpoolError(f"cannot open {self._where}: it is a directory, not a file")
+        return await super()._connect()
+
+    def _missing_directory(self, path: Path) -> SpoolError:
+        return SpoolError(
+            f"cannot open {describe(path)}: its directory does not exist; "
+            "create it or configure another storage.spool_path"
+        )
+
+    def _cannot_connect(self, exc: sqlite3.Error) -> SpoolError:
+        return SpoolError(f"cannot open {self._where}: {exc}; check that it is a writable file")
+
+    async def _setup(self, db: aiosqlite.Connection) -> None:
+        await setup(db, self.path)
+        await self._load(db)
 
     async def _load(self, db: aiosqlite.Connection) -> None:
         rows = await db.execute_fetchall(

@@ -1,4 +1,4 @@
-"""Opening the spool's SQLite database: checks, pragmas, schema, and errors a person can act on.
+"""Setting up the spool's SQLite database: pragmas, schema, and errors a person can act on.
 
 Like the gateway's outbox (``edge.outbox.sqlite``): WAL mode with ``synchronous=FULL``, so a
 commit survives power loss and not just a crash, and an exclusive lock, so one hub per file.
@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 
 import aiosqlite
+
+from streetwatch.sqlite_file import use_exclusive_wal
 
 SCHEMA_VERSION = 1
 
@@ -42,46 +44,20 @@ def error_of(path: Path | None, exc: sqlite3.Error) -> Exception:
     return SpoolError(f"{describe(path)} cannot be written: {exc}; check the disk and the file")
 
 
-async def connect(path: Path | None, lock_timeout_s: float) -> aiosqlite.Connection:
-    """Open (creating if need be) the spool database at ``path``, or one in memory."""
-    where = describe(path)
-    if path is not None:
-        _check_path(path)
-    try:
-        db = await aiosqlite.connect(
-            ":memory:" if path is None else path, isolation_level=None, timeout=lock_timeout_s
-        )
-    except sqlite3.Error as exc:
-        raise SpoolError(f"cannot open {where}: {exc}; check that it is a writable file") from exc
-    try:
-        await _setup(db, path)
-    except BaseException:
-        await db.close()
-        raise
-    return db
-
-
-def _check_path(path: Path) -> None:
-    """Checked before connecting: aiosqlite leaves a failed connect's thread running."""
-    if not path.parent.is_dir():
-        raise SpoolError(
-            f"cannot open {describe(path)}: its directory does not exist; "
-            "create it or configure another storage.spool_path"
-        )
-    if path.is_dir():
-        raise SpoolError(f"cannot open {describe(path)}: it is a directory, not a file")
-
-
-async def _setup(db: aiosqlite.Connection, path: Path | None) -> None:
+async def setup(db: aiosqlite.Connection, path: Path | None) -> None:
+    """Prepare the freshly connected spool database at ``path`` (``None``: in memory)."""
     where = describe(path)
     try:
         if path is not None:
-            # Exclusive locking before the first WAL access also keeps the WAL index in memory.
-            await db.execute("PRAGMA locking_mode = EXCLUSIVE")
-            (mode,) = next(iter(await db.execute_fetchall("PRAGMA journal_mode = WAL")))
-            if mode != "wal":
-                raise SpoolError(f"{where}: the file system refused WAL mode (got {mode!r})")
-            await db.execute("PRAGMA synchronous = FULL")
+            await use_exclusive_wal(
+                db,
+                "FULL",
+                cannot_use=lambda exc: _cannot_use(where, exc),
+                not_a_database=lambda exc: _cannot_use(where, exc),
+                refused=lambda mode: SpoolError(
+                    f"{where}: the file system refused WAL mode (got {mode!r})"
+                ),
+            )
         await db.execute("BEGIN IMMEDIATE")
         (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
         (tables,) = next(iter(await db.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")))
@@ -92,23 +68,27 @@ async def _setup(db: aiosqlite.Connection, path: Path | None) -> None:
             await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             version = SCHEMA_VERSION
         await db.execute("COMMIT")
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
-            raise SpoolError(
-                f"cannot use {where}: {exc}; only one hub may use a spool file: stop the other "
-                "one or give this one its own storage.spool_path"
-            ) from exc
-        raise SpoolError(
-            f"cannot use {where}: {exc}; check that the file and its directory are writable, "
-            "or configure another storage.spool_path"
-        ) from exc
     except sqlite3.DatabaseError as exc:
-        raise SpoolError(
-            f"{where} is not a spool database ({exc}); move it aside or configure another "
-            "storage.spool_path"
-        ) from exc
+        raise _cannot_use(where, exc) from exc
     if version != SCHEMA_VERSION:
         raise SpoolError(
             f"{where} has spool schema {version}, this software reads {SCHEMA_VERSION}; run "
             "the matching StreetWatch version to drain it"
         )
+
+
+def _cannot_use(where: str, exc: sqlite3.DatabaseError) -> SpoolError:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return SpoolError(
+            f"{where} is not a spool database ({exc}); move it aside or configure another "
+            "storage.spool_path"
+        )
+    if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return SpoolError(
+            f"cannot use {where}: {exc}; only one hub may use a spool file: stop the other "
+            "one or give this one its own storage.spool_path"
+        )
+    return SpoolError(
+        f"cannot use {where}: {exc}; check that the file and its directory are writable, "
+        "or configure another storage.spool_path"
+    )
