@@ -9,7 +9,6 @@ Relative paths are relative to ``state_dir``, itself relative to the config file
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -174,9 +173,8 @@ def describe(config: HubConfig) -> list[str]:
 
 def _where(config: HubConfig) -> str:
     s = config.storage
-    detail: dict[str, Any] = {
-        "sqlite": f" at {s.sqlite.path}",
-        "influxdb_v1": f" at {s.influxdb_v1.url} database {s.influxdb_v1.database}",
-        "influxdb_v2": f" at {s.influxdb_v2.url} bucket {s.influxdb_v2.bucket}",
-    }
-    return str(detail[s.backend])
+    if s.backend == "influxdb_v1":
+        return f" at {s.influxdb_v1.url} database {s.influxdb_v1.database}"
+    if s.backend == "influxdb_v2":
+        return f" at {s.influxdb_v2.url} bucket {s.influxdb_v2.bucket}"
+    return f" at {s.sqlite.path} in the state dir"
