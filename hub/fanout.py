@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from streetwatch.location import Placement
+
 T = TypeVar("T")
 
 
@@ -47,3 +49,4 @@ class Located(Generic[T]):
     street: str
     community: str
     message: T
+    placement: Placement | None = None  # of the sensor, from the gateway's birth

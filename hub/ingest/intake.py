@@ -158,7 +158,10 @@ class Intake:
         if isinstance(message, AnomalyEvent):
             self.presence.sensor_seen(gateway, message.sensor, message.t)
             area = origin.area
-            self.events.publish(Located(area.district, area.street, area.community, message))
+            placement = origin.placements.get(message.sensor)
+            self.events.publish(
+                Located(area.district, area.street, area.community, message, placement)
+            )
             return event_points(message, origin)
         for sensor, t in message.last_seen.items():
             self.presence.sensor_seen(gateway, sensor, t)

@@ -1,0 +1,1 @@
+"""The responder's HTTP API."""

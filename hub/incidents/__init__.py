@@ -1,0 +1,1 @@
+"""Street-level incidents: grouping, correlation rules, life cycle, durable state."""

@@ -1,0 +1,1 @@
+"""Pushes that must be answered (叫应): rosters, escalation, channels, signed links."""

@@ -1,0 +1,1 @@
+"""One folder per channel: its config model, its sender, its tests (``CHANNELS`` registry)."""
