@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from streetwatch.anomalies import AnomalyType
+from streetwatch.anomalies import AnomalyType, Hazard
 from streetwatch.ids import Slug
 from streetwatch.kinds import KINDS, KindName
 from streetwatch.levels import Level
@@ -324,3 +324,35 @@ COMMAND_MODELS: dict[str, type[_Command]] = {
     for model in (AlertMode, Ping, Rebirth, SilenceSiren, ReloadConfig, Confirm, Resend)
 }
 """Command name (the last topic segment) → its model."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Hub → dashboards and apps, retained on ``.../{district}/{street}/incident``.
+
+
+class IncidentSummary(_Model):
+    """One incident as a dashboard or a responder app shows it."""
+
+    id: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]
+    hazard: Hazard
+    level: Level
+    state: Literal["open", "acknowledged", "resolved"]
+    scope: Literal["street", "district", "city"] = "street"
+    community: Slug | None = None
+    building: Slug | None = None
+    title: ShortText = ""
+    muted: StrictBool = False
+    opened_at: Millis
+    updated_at: Millis
+    acknowledged_at: Millis | None = None
+    acknowledged_by: ShortText | None = None
+
+
+class StreetIncidents(_Message):
+    """A street's current incidents (open, acknowledged, recently resolved); replaces the last."""
+
+    msg: Literal["incidents"] = "incidents"
+    district: Slug
+    street: Slug
+    t: Millis
+    incidents: tuple[IncidentSummary, ...] = Field(default=(), max_length=1000)

@@ -12,6 +12,7 @@ from streetwatch.messages import (
     Command,
     GatewayHealth,
     GatewayState,
+    StreetIncidents,
     TelemetryBatch,
 )
 
@@ -21,6 +22,7 @@ WIRE_MESSAGES: dict[str, Any] = {
     "state": GatewayState,
     "health": GatewayHealth,
     "command": Command,
+    "incidents": StreetIncidents,
 }
 
 
