@@ -86,12 +86,14 @@ class HubLink(Component):
             return
         client._client.ack(message.mid, message.qos)
 
-    async def publish(self, topic: str, payload: bytes, *, qos: int = 1) -> None:
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
         """Publish now; raises ``aiomqtt.MqttError`` when not connected."""
         client = self._client
         if client is None:
             raise aiomqtt.MqttError("not connected to the broker")
-        await client.publish(topic, payload, qos=qos)
+        await client.publish(topic, payload, qos=qos, retain=retain)
 
     def _make_client(self) -> aiomqtt.Client:
         c = self.config
