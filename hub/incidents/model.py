@@ -74,6 +74,7 @@ class Signal(_Frozen):
     value: float | bool | None = None
     threshold: float | None = None
     detail: str = ""
+    muted: bool = Field(False, description="Arrived inside a maintenance window.")
 
 
 class Incident(_Frozen):
@@ -96,9 +97,13 @@ class Incident(_Frozen):
     resolved_at: int | None = None
     resolved_by: str | None = Field(None, description="A responder id, or 'auto'.")
     closed_at: int | None = None
+    all_clear_at: int | None = Field(
+        None, description="Hub time (Unix ms) its last active signal cleared; None while any is."
+    )
     signals: tuple[Signal, ...] = ()
     reports: tuple[FieldReport, ...] = ()
     streets: tuple[Slug, ...] = Field((), description="Streets it spans (district and city).")
+    districts: tuple[Slug, ...] = Field((), description="Districts it spans (city).")
 
     @property
     def active(self) -> bool:
