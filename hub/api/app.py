@@ -1,0 +1,246 @@
+"""The responder HTTP API: incidents of my street, acknowledge, resolve, report, nearby hydrants.
+
+Every endpoint but ``/health`` and ``/ack/{token}`` needs ``Authorization: Bearer <token>``
+(tokens in :class:`~hub.api.config.ApiConfig`). The admin token sees everything; a responder's
+token sees their street (the district role: their district). Answers: 401 without a valid token,
+403 outside the caller's scope, 404 for an unknown incident, 409 for a closed one.
+
+``/ack/{token}`` is the one-tap link of a page: verify the signature and expiry, claim the
+nonce once, acknowledge as the link's responder, answer a small HTML page. A refused link
+(forged, expired, malformed, reused) answers 403 and is reported to ``on_refused``.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies in the annotations.
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api import pages
+from hub.api.auth import Caller, bearer_caller
+from hub.api.config import ApiConfig
+from hub.api.service import (
+    IncidentClosed,
+    Resource,
+    ResponderRole,
+    ResponderService,
+    UnknownIncident,
+)
+from hub.incidents.model import Incident, ReportKind
+from hub.notify.links import LinkRefused, LinkSigner, RefusalReason, UsedLinks
+
+__all__ = ["Health", "Problem", "RefusedHook", "ReportIn", "create_app"]
+
+RefusedHook = Callable[[RefusalReason, str], Awaitable[None] | None]
+"""Told (reason, first characters of the token) of every refused link, for the audit trail."""
+
+TOKEN_PREFIX_CHARS = 12
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="What went wrong.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReportIn(BaseModel):
+    """A field report from a responder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ReportKind = Field(description="on_site 已到场, confirmed 确认险情, ...")
+    note: str = Field("", max_length=2000, description="Free text, e.g. what they see.")
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    words = {
+        401: "No bearer token, or one the hub does not know.",
+        403: "The incident (or the filter) is outside the caller's street or district.",
+        404: "No incident has this id.",
+        409: "The incident is closed.",
+    }
+    return {code: {"model": Problem, "description": words[code]} for code in codes}
+
+
+_HTML_REFUSED = {"description": "Refused link: a page saying why.", "content": {"text/html": {}}}
+
+DESCRIPTION = """\
+Street-level incidents for the people who answer them (叫应): list what is open in my street,
+acknowledge, resolve, report from the field, find the nearest hydrants with pressure.
+
+Authenticate with `Authorization: Bearer <token>`. `/ack/{token}` is the one-tap link sent in
+pages and needs no other credential: the link is signed, expires, and works once.
+"""
+
+
+def create_app(
+    service: ResponderService,
+    config: ApiConfig,
+    links: LinkSigner,
+    used: UsedLinks,
+    *,
+    on_refused: RefusedHook | None = None,
+) -> FastAPI:
+    """The API over ``service``; ``used`` must be open (``async with``) while it serves."""
+    app = FastAPI(
+        title="StreetWatch responder API",
+        version="1",
+        description=DESCRIPTION,
+        generate_unique_id_function=lambda route: route.name,  # operationId: list_incidents
+        openapi_tags=[
+            {"name": "incidents", "description": "Incidents in the caller's scope."},
+            {"name": "links", "description": "One-tap acknowledgement from a page."},
+            {"name": "system", "description": "Health and metrics."},
+        ],
+    )
+
+    Me = Annotated[Caller, Depends(bearer_caller(config, service))]
+
+    async def visible(
+        incident_id: Annotated[str, Path(min_length=1, max_length=200)], me: Me
+    ) -> Incident:
+        incident = await service.get(incident_id)
+        if incident is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id!r}")
+        if not me.may_see(incident):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "outside your street")
+        return incident
+
+    Seen = Annotated[Incident, Depends(visible)]
+
+    async def service_error(request: Request, exc: Exception) -> JSONResponse:
+        code = 404 if isinstance(exc, UnknownIncident) else 409
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    app.add_exception_handler(UnknownIncident, service_error)
+    app.add_exception_handler(IncidentClosed, service_error)
+
+    @app.get("/health", tags=["system"], summary="Liveness (no token needed)")
+    async def health() -> Health:
+        return Health()
+
+    @app.get(
+        "/metrics",
+        tags=["system"],
+        summary="Prometheus metrics (operator token)",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {PROMETHEUS_TEXT: {}}}, **_problems(401, 403)},
+    )
+    async def metrics(me: Me) -> PlainTextResponse:
+        if me.responder is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "metrics need the operator token")
+        return PlainTextResponse(await service.metrics(), media_type=PROMETHEUS_TEXT)
+
+    @app.get(
+        "/incidents",
+        tags=["incidents"],
+        summary="Incidents of my street",
+        description="A responder sees their street (the district role: their district, "
+        "narrowed by `street`); the operator sees all, narrowed by `district` and `street`.",
+        responses=_problems(401, 403),
+    )
+    async def list_incidents(
+        me: Me,
+        district: Annotated[str | None, Query(max_length=64)] = None,
+        street: Annotated[str | None, Query(max_length=64)] = None,
+        active_only: Annotated[bool, Query(description="Open or acknowledged only.")] = True,
+    ) -> list[Incident]:
+        r = me.responder
+        if r is not None:
+            mine = r.street if r.role is not ResponderRole.DISTRICT else street
+            if district not in (None, r.district) or street not in (None, mine):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "outside your street")
+            district, street = r.district, mine
+        found = await service.incidents(district, street, active_only)
+        return [i for i in found if me.may_see(i) and (i.active or not active_only)]
+
+    @app.get(
+        "/incidents/{incident_id}",
+        tags=["incidents"],
+        summary="One incident",
+        responses=_problems(401, 403, 404),
+    )
+    async def get_incident(incident: Seen) -> Incident:
+        return incident
+
+    @app.post(
+        "/incidents/{incident_id}/ack",
+        tags=["incidents"],
+        summary="Acknowledge (叫应): stops the pages",
+        responses=_problems(401, 403, 404, 409),
+    )
+    async def acknowledge(incident: Seen, me: Me) -> Incident:
+        return await service.acknowledge(incident.id, me.id)
+
+    @app.post(
+        "/incidents/{incident_id}/resolve",
+        tags=["incidents"],
+        summary="Resolve: the danger is over",
+        responses=_problems(401, 403, 404, 409),
+    )
+    async def resolve(incident: Seen, me: Me) -> Incident:
+        return await service.resolve(incident.id, me.id)
+
+    @app.post(
+        "/incidents/{incident_id}/reports",
+        tags=["incidents"],
+        summary="Report from the field",
+        status_code=status.HTTP_201_CREATED,
+        responses=_problems(401, 403, 404, 409),
+    )
+    async def report(incident: Seen, me: Me, body: ReportIn) -> Incident:
+        return await service.report(incident.id, me.id, body.kind, body.note)
+
+    @app.get(
+        "/incidents/{incident_id}/resources",
+        tags=["incidents"],
+        summary="Nearest hydrants with pressure now",
+        responses=_problems(401, 403, 404),
+    )
+    async def resources(incident: Seen) -> list[Resource]:
+        return await service.nearby_resources(incident.id)
+
+    async def refuse(reason: RefusalReason, token: str) -> HTMLResponse:
+        if on_refused is not None:
+            outcome = on_refused(reason, token[:TOKEN_PREFIX_CHARS])
+            if inspect.isawaitable(outcome):
+                await outcome
+        return HTMLResponse(pages.refused(reason), 403, headers=pages.HEADERS)
+
+    @app.get(
+        "/ack/{token}",
+        tags=["links"],
+        summary="One-tap acknowledgement link",
+        description="Answers a mobile page in Chinese: 已确认收到 and the incident, or why the "
+        "link is refused (forged, expired, malformed, already used).",
+        response_class=HTMLResponse,
+        responses={403: _HTML_REFUSED, 404: _HTML_REFUSED, 409: _HTML_REFUSED},
+    )
+    async def ack_link(token: str) -> HTMLResponse:
+        try:
+            claim = links.verify(token)
+        except LinkRefused as exc:
+            return await refuse(exc.reason, token)
+        if not await used.claim(claim.nonce, claim.expires):
+            return await refuse("reused", token)
+        try:
+            incident = await service.acknowledge(claim.incident_id, claim.responder_id)
+        except UnknownIncident:
+            return HTMLResponse(pages.unknown(), 404, headers=pages.HEADERS)
+        except IncidentClosed:
+            return HTMLResponse(pages.closed(), 409, headers=pages.HEADERS)
+        except Exception:
+            await used.release(claim.nonce)  # not acknowledged: let the person tap again
+            raise
+        who = await service.responder(claim.responder_id)
+        html = pages.acknowledged(incident, claim.responder_id, who)
+        return HTMLResponse(html, headers=pages.HEADERS)
+
+    return app

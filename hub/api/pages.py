@@ -1,0 +1,118 @@
+"""The small HTML pages a one-tap acknowledgement link answers, Chinese first, then English.
+
+Self-contained (inline style, no script, no external request) so they load on any phone over
+a weak connection. Every value is escaped. Times are China Standard Time (UTC+8, no DST).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from html import escape
+
+from hub.api.service import ResponderInfo
+from hub.incidents.model import Incident, IncidentState
+from hub.notify.links import RefusalReason
+
+__all__ = ["HEADERS", "acknowledged", "closed", "refused", "unknown"]
+
+CST = timezone(timedelta(hours=8), "CST")
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
+
+_STYLE = (
+    "body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;"
+    "margin:0;padding:1.2em;line-height:1.6;font-size:18px;color:#222}"
+    "h1{font-size:1.6em;margin:.2em 0}.en{color:#666;font-size:.85em}"
+    "dl{display:grid;grid-template-columns:auto 1fr;gap:.3em .8em}dt{color:#666}dd{margin:0}"
+    ".ok{color:#17803d}.no{color:#b42318}"
+)
+
+_STATE_ZH = {
+    IncidentState.OPEN: "未确认",
+    IncidentState.ACKNOWLEDGED: "已确认",
+    IncidentState.RESOLVED: "已解除",
+    IncidentState.CLOSED: "已关闭",
+}
+
+_REFUSED: dict[RefusalReason, tuple[str, str]] = {
+    "forged": ("链接无效", "This link is not valid."),
+    "expired": ("链接已过期", "This link has expired."),
+    "malformed": (
+        "链接不完整",
+        "This link is incomplete or damaged; open it again from the original message.",
+    ),
+    "reused": (
+        "链接已使用",
+        "This link was already used. If you acknowledged with it, nothing more is needed.",
+    ),
+}
+
+_FALLBACK = (
+    "如需确认，请在值班 App 中操作，或回复通知、致电值班室。",
+    "To acknowledge, use the duty app, reply to the notification or call the duty office.",
+)
+
+
+def _time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def _page(title: str, css: str, heading: str, english: str, body: str = "") -> str:
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f'<h1 class="{css}">{escape(heading)}</h1><p class="en">{escape(english)}</p>'
+        f"{body}</body></html>"
+    )
+
+
+def _summary(incident: Incident) -> str:
+    place = " ".join(p for p in (incident.district, incident.street, incident.community) if p)
+    rows = [
+        ("事件 Incident", f"{incident.hazard.zh} · {incident.level.zh}"),
+        ("地点 Place", place),
+        ("发生 Opened", _time(incident.opened_at)),
+        ("状态 State", _STATE_ZH[incident.state]),
+        ("编号 Id", incident.id),
+    ]
+    if incident.acknowledged_at is not None:
+        rows.append(
+            ("确认 By", f"{incident.acknowledged_by or ''} {_time(incident.acknowledged_at)}")
+        )
+    cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+    return f"<dl>{cells}</dl>"
+
+
+def acknowledged(incident: Incident, responder_id: str, who: ResponderInfo | None) -> str:
+    """The answer to a link that acknowledged (or found the incident acknowledged already)."""
+    name = who.name if who is not None else responder_id
+    if incident.acknowledged_by not in (None, responder_id):
+        note = f"{incident.acknowledged_by} 已先行确认；请按分工继续处置。"
+    elif incident.state is IncidentState.RESOLVED:
+        note = "该事件已解除，无需到场。"
+    else:
+        note = "请尽快到场处置，到场后在值班 App 中上报现场情况。"
+    body = f"<p>{escape(name)}，{escape(note)}</p>{_summary(incident)}"
+    return _page("已确认收到", "ok", "已确认收到", "Acknowledged. Thank you.", body)
+
+
+def refused(reason: RefusalReason) -> str:
+    zh, en = _REFUSED[reason]
+    body = f"<p>{escape(_FALLBACK[0])}</p><p class='en'>{escape(_FALLBACK[1])}</p>"
+    return _page(zh, "no", zh, en, body)
+
+
+def unknown() -> str:
+    body = f"<p>{escape(_FALLBACK[0])}</p><p class='en'>{escape(_FALLBACK[1])}</p>"
+    return _page("找不到该事件", "no", "找不到该事件", "No such incident.", body)
+
+
+def closed() -> str:
+    english = "This incident is closed; there is nothing to acknowledge."
+    return _page("事件已关闭", "no", "事件已关闭，无需确认", english)

@@ -1,0 +1,264 @@
+"""The responder API over an in-memory street: auth, scoping, acting, the one-tap link."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hub.api.service import Resource
+from hub.incidents.model import Incident, IncidentState, ReportKind
+from hub.notify.links import LinkSigner
+
+from .street import ADMIN, HYDRANT, INCIDENTS, World, auth, incident, open_world
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    async with open_world() as world:
+        yield world
+
+
+PROTECTED = [
+    ("GET", "/metrics"),
+    ("GET", "/incidents"),
+    ("GET", "/incidents/huamu-fire"),
+    ("POST", "/incidents/huamu-fire/ack"),
+    ("POST", "/incidents/huamu-fire/resolve"),
+    ("POST", "/incidents/huamu-fire/reports"),
+    ("GET", "/incidents/huamu-fire/resources"),
+]
+BAD_HEADERS = [
+    {},
+    {"Authorization": "Bearer not-a-known-token-at-all"},
+    {"Authorization": f"Basic {ADMIN}"},
+    {"Authorization": ADMIN},
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+@pytest.mark.parametrize("headers", BAD_HEADERS)
+async def test_every_endpoint_needs_a_token(
+    world: World, method: str, path: str, headers: dict[str, str]
+) -> None:
+    body = {"kind": "on_site"} if path.endswith("reports") else None
+    response = await world.client.request(method, path, headers=headers, json=body)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
+
+
+async def test_health_needs_no_token(world: World) -> None:
+    response = await world.client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_metrics_are_for_the_operator(world: World) -> None:
+    response = await world.client.get("/metrics", headers=auth("admin"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert b"streetwatch_hub_incidents_open 3" in response.content
+    assert (await world.client.get("/metrics", headers=auth("wang-qu"))).status_code == 403
+
+
+async def test_a_token_off_the_roster_is_forbidden(world: World) -> None:
+    response = await world.client.get("/incidents", headers=auth("ghost"))
+    assert response.status_code == 403
+
+
+async def ids(world: World, who: str, query: str = "") -> list[str]:
+    response = await world.client.get(f"/incidents{query}", headers=auth(who))
+    assert response.status_code == 200, response.text
+    return sorted(i["id"] for i in response.json())
+
+
+async def test_my_street_only(world: World) -> None:
+    assert await ids(world, "zhang-wei") == ["huamu-fire", "pudong-flood"]
+    everything = await ids(world, "zhang-wei", "?active_only=false")
+    assert everything == ["huamu-closed", "huamu-fire", "huamu-old", "pudong-flood"]
+    assert await ids(world, "li-na") == ["pudong-flood", "yangjing-gas"]
+
+
+async def test_district_role_sees_its_district(world: World) -> None:
+    assert await ids(world, "wang-qu") == ["huamu-fire", "pudong-flood", "yangjing-gas"]
+    assert await ids(world, "wang-qu", "?street=yangjing") == ["pudong-flood", "yangjing-gas"]
+
+
+async def test_operator_sees_all(world: World) -> None:
+    assert len(await ids(world, "admin")) == 5
+    assert await ids(world, "admin", "?district=xuhui") == ["xuhui-fire"]
+    assert await ids(world, "admin", "?district=pudong&street=yangjing") == [
+        "pudong-flood",
+        "yangjing-gas",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "query"),
+    [
+        ("zhang-wei", "?street=yangjing"),
+        ("zhang-wei", "?district=xuhui"),
+        ("wang-qu", "?district=xuhui"),
+    ],
+)
+async def test_filters_outside_my_scope_are_forbidden(world: World, who: str, query: str) -> None:
+    response = await world.client.get(f"/incidents{query}", headers=auth(who))
+    assert response.status_code == 403
+
+
+async def test_get_one(world: World) -> None:
+    response = await world.client.get("/incidents/huamu-fire", headers=auth("zhang-wei"))
+    assert response.status_code == 200
+    assert Incident.model_validate(response.json()) == world.street.by_id["huamu-fire"]
+    assert (await world.client.get("/incidents/pudong-flood", headers=auth("li-na"))).is_success
+    assert (await world.client.get("/incidents/xuhui-fire", headers=auth("admin"))).is_success
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED[2:])
+async def test_outside_my_street_is_forbidden(world: World, method: str, path: str) -> None:
+    body = {"kind": "on_site"} if path.endswith("reports") else None
+    response = await world.client.request(method, path, headers=auth("li-na"), json=body)
+    assert response.status_code == 403
+    assert world.street.by_id["huamu-fire"] == INCIDENTS[0]
+
+
+async def test_same_street_id_in_another_district_is_not_mine(world: World) -> None:
+    response = await world.client.get("/incidents/minhang-huamu", headers=auth("zhang-wei"))
+    assert response.status_code == 403
+
+
+async def test_the_api_scopes_what_a_sloppy_service_answers(world: World) -> None:
+    world.street.sloppy = True
+    assert await ids(world, "zhang-wei") == ["huamu-fire", "pudong-flood"]
+    assert await ids(world, "wang-qu") == ["huamu-fire", "pudong-flood", "yangjing-gas"]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED[2:])
+async def test_unknown_incident(world: World, method: str, path: str) -> None:
+    path = path.replace("huamu-fire", "nope")
+    body = {"kind": "on_site"} if path.endswith("reports") else None
+    response = await world.client.request(method, path, headers=auth("admin"), json=body)
+    assert response.status_code == 404
+
+
+async def test_acknowledge_then_resolve(world: World) -> None:
+    client = world.client
+    response = await client.post("/incidents/huamu-fire/ack", headers=auth("zhang-wei"))
+    assert response.status_code == 200
+    assert response.json()["state"] == "acknowledged"
+    assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
+    response = await client.post("/incidents/huamu-fire/resolve", headers=auth("wang-qu"))
+    assert response.json()["state"] == "resolved"
+    assert world.street.by_id["huamu-fire"].resolved_by == "wang-qu"
+
+
+async def test_operator_acts_as_admin(world: World) -> None:
+    await world.client.post("/incidents/xuhui-fire/ack", headers=auth("admin"))
+    assert world.street.by_id["xuhui-fire"].acknowledged_by == "admin"
+
+
+async def test_closed_incident_conflicts(world: World) -> None:
+    response = await world.client.post("/incidents/huamu-closed/ack", headers=auth("zhang-wei"))
+    assert response.status_code == 409
+
+
+async def test_field_report(world: World) -> None:
+    body = {"kind": "needs_support", "note": "火势蔓延，需要增援"}
+    response = await world.client.post(
+        "/incidents/huamu-fire/reports", headers=auth("zhang-wei"), json=body
+    )
+    assert response.status_code == 201
+    (report,) = world.street.by_id["huamu-fire"].reports
+    assert (report.by, report.kind, report.note) == (
+        "zhang-wei",
+        ReportKind.NEEDS_SUPPORT,
+        body["note"],
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"kind": "panic"}, {"kind": "on_site", "extra": 1}, {"kind": "on_site", "note": "x" * 2001}],
+)
+async def test_bad_report_is_refused(world: World, body: dict[str, object]) -> None:
+    response = await world.client.post(
+        "/incidents/huamu-fire/reports", headers=auth("zhang-wei"), json=body
+    )
+    assert response.status_code == 422
+    assert world.street.by_id["huamu-fire"].reports == ()
+
+
+async def test_resources(world: World) -> None:
+    response = await world.client.get("/incidents/huamu-fire/resources", headers=auth("zhang-wei"))
+    assert [Resource.model_validate(r) for r in response.json()] == [HYDRANT]
+
+
+# ---------------------------------------------------------------------------------------------
+# One-tap links.
+
+
+async def test_link_acknowledges_once(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    response = await world.client.get(path)
+    assert response.status_code == 200
+    assert "已确认收到" in response.text
+    assert "张伟" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
+    again = await world.client.get(path)
+    assert again.status_code == 403
+    assert "链接已使用" in again.text
+    assert "already used" in again.text
+    assert world.refused == [("reused", path.removeprefix("/ack/")[:12])]
+
+
+async def test_forged_link_is_refused(world: World) -> None:
+    other = LinkSigner(b"z" * 32, "https://hub.example.cn", 3600, clock=world.clock)
+    response = await world.client.get("/ack/" + other.token("huamu-fire", "zhang-wei"))
+    assert response.status_code == 403
+    assert "链接无效" in response.text
+    assert "not valid" in response.text
+    assert world.refused[0][0] == "forged"
+    assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
+
+
+async def test_expired_link_is_refused(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    await world.clock.advance(3600)
+    response = await world.client.get(path)
+    assert response.status_code == 403
+    assert "链接已过期" in response.text
+    assert [r for r, _ in world.refused] == ["expired"]
+    assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
+
+
+async def test_malformed_link_is_refused(world: World) -> None:
+    response = await world.client.get("/ack/garbage")
+    assert response.status_code == 403
+    assert world.refused == [("malformed", "garbage")]
+
+
+async def test_link_to_unknown_or_closed_incident(world: World) -> None:
+    assert (await world.client.get(world.ack_path("nope", "zhang-wei"))).status_code == 404
+    response = await world.client.get(world.ack_path("huamu-closed", "zhang-wei"))
+    assert response.status_code == 409
+    assert "事件已关闭" in response.text
+
+
+async def test_failed_acknowledgement_keeps_the_link_usable(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    world.street.fail_next_ack = True
+    with pytest.raises(RuntimeError, match="store is down"):
+        await world.client.get(path)
+    response = await world.client.get(path)
+    assert response.status_code == 200
+    assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
+
+
+async def test_page_escapes_what_it_shows(world: World) -> None:
+    world.street.by_id["<b>x</b>"] = incident("<b>x</b>", "pudong", "huamu")
+    response = await world.client.get(world.ack_path("<b>x</b>", "zhang-wei"))
+    assert "&lt;b&gt;x&lt;/b&gt;" in response.text
+    assert "<b>x" not in response.text
