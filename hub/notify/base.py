@@ -39,6 +39,7 @@ class Message:
     markdown: str  # for channels that render Markdown (WeCom, DingTalk, Feishu)
     ack_url: str
     map_url: str | None = None
+    sms: str = ""  # the short form (≤ 70 characters) then the ack link; empty: derive from title
 
 
 @dataclass(frozen=True, slots=True)
