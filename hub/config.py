@@ -13,7 +13,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from hub.api.config import ApiConfig
 from hub.city import CityConfig
+from hub.incidents.config import IncidentsConfig
+from hub.notify.config import NotifyConfig
 from hub.presence.config import PresenceConfig
 from hub.storage.config import StorageConfig
 from streetwatch.broker import BrokerConfig
@@ -120,12 +123,16 @@ class HubConfig(ComponentSettings):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     presence: PresenceConfig = Field(default_factory=PresenceConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     city: CityConfig = Field(description="Districts, streets and communities this hub serves.")
 
     def semantic_problems(self) -> list[tuple[FieldPath, str]]:
         problems: list[tuple[FieldPath, str]] = [
             (("city", *path), message) for path, message in self.city.problems()
         ]
+        problems += self.notify.problems(self.city, ("notify",))
         for i, scope in enumerate(self.mqtt.scopes()):
             if scope.district is None:
                 continue
@@ -162,6 +169,12 @@ def describe(config: HubConfig) -> list[str]:
         f"owns {', '.join(m.shards)}; session kept {m.session_expiry_s} s by the broker",
         f"storage: {s.backend}" + _where(config),
     ]
+    lines.append(
+        f"{len(config.notify.responders)} responders, {len(config.notify.channels)} channels; "
+        f"API on {config.api.host}:{config.api.port}"
+    )
+    for path, message in config.notify.gaps(config.city, ("notify",)):
+        lines.append("warning: " + ".".join(map(str, path)) + ": " + message)
     for district in config.city.districts:
         for street in district.streets:
             lines.append(

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 
 from hub.api.service import (
     IncidentClosed,
+    Resource,
     ResponderInfo,
     ResponderRole,
-    Resource,
     UnknownIncident,
 )
 from hub.city import CityConfig

@@ -29,6 +29,7 @@ from hub.ingest.sequence import SequenceTracker
 from hub.metrics import HubCollector
 from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRegistry
+from hub.responding import Responding
 from hub.storage.base import Point
 from hub.storage.open import open_backend
 from hub.storage.spool import Spool
@@ -126,6 +127,24 @@ class Hub(Component):
             clock=self.clock,
             counters=self.counters,
         )
+        self.responding = await self.enter(
+            Responding(
+                cfg,
+                state_dir=state_dir,
+                registry=self.registry,
+                tree=self.link.topics,
+                publish_retained=lambda topic, payload: self.link.publish(
+                    topic, payload, retain=True
+                ),
+                collector=HubCollector(self),
+                clock=self.clock,
+            )
+        )
+        self.intake.observe = lambda batch, origin: self.responding.hydrants.observe(
+            batch, origin.placements
+        )
+        events = await self.enter(self.events.subscribe())
+        self.spawn(self.responding.consume(events), "incidents")
         await self.enter(self.link)
         self.spawn(self._presence_loop(), "presence")
         self.spawn(self._resend_loop(), "resend")

@@ -8,6 +8,7 @@ Distances are great-circle (haversine): five lines, not worth a dependency.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from streetwatch.location import Coordinates, Placement
@@ -48,7 +49,7 @@ class HydrantWatch:
     def __init__(self) -> None:
         self._latest: dict[str, Hydrant] = {}
 
-    def observe(self, batch: TelemetryBatch, placements: dict[str, Placement]) -> None:
+    def observe(self, batch: TelemetryBatch, placements: Mapping[str, Placement]) -> None:
         for r in batch.readings:
             if r.kind == HYDRANT and isinstance(r.values.get(PRESSURE), float):
                 self._update(batch.gateway, r.sensor, float(r.values[PRESSURE]), r.t, placements)
@@ -57,7 +58,12 @@ class HydrantWatch:
                 self._update(batch.gateway, s.sensor, s.stats[PRESSURE].last, s.end, placements)
 
     def _update(
-        self, gateway: str, sensor: str, pressure: float, t: int, placements: dict[str, Placement]
+        self,
+        gateway: str,
+        sensor: str,
+        pressure: float,
+        t: int,
+        placements: Mapping[str, Placement],
     ) -> None:
         placement = placements.get(sensor)
         if placement is None or placement.coordinates is None:

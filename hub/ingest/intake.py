@@ -75,6 +75,7 @@ class Intake:
         events: Fanout[Located[AnomalyEvent] | HubEvent],
         clock: Clock,
         counters: Counters,
+        observe: Callable[[TelemetryBatch, Origin], None] | None = None,
     ) -> None:
         self.tree = tree
         self.registry = registry
@@ -88,6 +89,7 @@ class Intake:
         self.events = events
         self.clock = clock
         self.counters = counters
+        self.observe = observe  # sees every new telemetry batch (e.g. the hydrant watch)
         self.lag_s = 0.0
         self._origins: dict[str, tuple[GatewayRecord, Origin]] = {}
         self._refusals_reported: set[str] = set()
@@ -154,6 +156,8 @@ class Intake:
                 self.presence.sensor_seen(gateway, r.sensor, r.t)
             for s in message.summaries:
                 self.presence.sensor_seen(gateway, s.sensor, s.end)
+            if self.observe is not None:
+                self.observe(message, origin)
             return telemetry_points(message, origin)
         if isinstance(message, AnomalyEvent):
             self.presence.sensor_seen(gateway, message.sensor, message.t)

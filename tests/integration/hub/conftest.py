@@ -46,6 +46,7 @@ def hub_config_data(
         "mqtt": {"host": broker.host, "port": broker.port, "topic_prefix": prefix},
         "ingest": {"confirm_interval_s": 0.1, "reorder_timeout_s": 1},
         "storage": {"flush_interval_s": 0.05},
+        "api": {"port": 0},  # any free port: hubs of parallel tests never collide
         "city": CITY,
     }
     return _merge(data, extra or {})
