@@ -47,9 +47,12 @@ class VirtualGateway:
     confirmed: set[tuple[str, str, int]] = field(default_factory=set)
     readings: list[tuple[str, int, float]] = field(default_factory=list)
     archive: dict[tuple[str, str, int], bytes] = field(default_factory=dict)
+    kind: str = "water_level"  # telemetry() only for water_level; events for any kind
+    building: str | None = None  # all sensors in this building (else b0, b1, ...)
 
     def sensor_ids(self) -> list[str]:
-        return [f"{self.gateway}-wl{i}" for i in range(self.sensors)]
+        short = "wl" if self.kind == "water_level" else self.kind
+        return [f"{self.gateway}-{short}{i}" for i in range(self.sensors)]
 
     def birth(self, t: int, online: bool = True) -> GatewayState:
         return GatewayState(
@@ -63,8 +66,14 @@ class VirtualGateway:
             sensors=tuple(
                 SensorInfo(
                     id=s,
-                    kind="water_level",
-                    placement=Placement(building=f"b{i}", risk_point=RiskPoint.UNDERPASS),
+                    kind=self.kind,
+                    placement=Placement(
+                        building=self.building or f"b{i}",
+                        floor=3,
+                        risk_point=RiskPoint.UNDERPASS
+                        if self.kind == "water_level"
+                        else RiskPoint.OLD_BUILDING,
+                    ),
                     report_interval_s=60,
                     offline_after_s=300,
                 )
@@ -90,22 +99,31 @@ class VirtualGateway:
             gateway=self.gateway, boot=self.boot, seq=seq, sent=t, readings=tuple(readings)
         )
 
-    def event(self, t: int, level: Level = Level.ORANGE) -> AnomalyEvent:
+    def event(
+        self,
+        t: int,
+        level: Level = Level.ORANGE,
+        *,
+        sensor: int = 0,
+        state: EventState = EventState.RAISED,
+    ) -> AnomalyEvent:
+        """A threshold event of a water gauge, or the alarm flag of any other kind."""
         seq = self._seq("event")
+        water = self.kind == "water_level"
         return AnomalyEvent(
             id=f"{self.gateway}-{self.boot}-{seq}",
             gateway=self.gateway,
             boot=self.boot,
             seq=seq,
-            sensor=self.sensor_ids()[0],
-            kind="water_level",
-            type=AnomalyType.THRESHOLD,
+            sensor=self.sensor_ids()[sensor],
+            kind=self.kind,
+            type=AnomalyType.THRESHOLD if water else AnomalyType.ALARM_FLAG,
             level=level,
-            state=EventState.RAISED,
+            state=state,
             t=t,
-            metric="depth",
-            value=0.3,
-            threshold=0.25,
+            metric="depth" if water else self.kind,
+            value=0.3 if water else state is EventState.RAISED,
+            threshold=0.25 if water else None,
         )
 
     def health(self, t: int, lost: tuple[LostRange, ...] = ()) -> GatewayHealth:
