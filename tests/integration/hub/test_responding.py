@@ -146,5 +146,6 @@ async def retained_board(broker: MosquittoService, topic: str) -> StreetIncident
     async with aiomqtt.Client(broker.host, broker.port) as client:
         await client.subscribe(topic, qos=1)
         async for message in client.messages:
-            return validate(load_json(bytes(message.payload)), StreetIncidents)  # type: ignore[arg-type]
+            board: StreetIncidents = validate(load_json(bytes(message.payload)), StreetIncidents)
+            return board
     raise AssertionError("no retained incident list")
