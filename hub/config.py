@@ -8,19 +8,23 @@ Relative paths are relative to ``state_dir``, itself relative to the config file
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+import hub.notify.channels  # noqa: F401 (registers the channel types)
 from hub.api.config import ApiConfig
 from hub.city import CityConfig
 from hub.incidents.config import IncidentsConfig
+from hub.notify.base import CHANNELS
 from hub.notify.config import NotifyConfig
 from hub.presence.config import PresenceConfig
 from hub.storage.config import StorageConfig
 from streetwatch.broker import BrokerConfig
-from streetwatch.config import ComponentSettings, FieldPath, Section
+from streetwatch.config import ComponentSettings, FieldPath, Section, secret_paths
 from streetwatch.ids import Slug
 from streetwatch.topics import Scope, TopicError, TopicTree
 
@@ -127,6 +131,17 @@ class HubConfig(ComponentSettings):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     city: CityConfig = Field(description="Districts, streets and communities this hub serves.")
+
+    @classmethod
+    def file_secret_paths(cls, data: dict[str, Any]) -> Iterator[FieldPath]:
+        """Also the secrets of each notification channel (typed by its ``type`` key)."""
+        yield from secret_paths(cls)
+        notify = data.get("notify")
+        channels = notify.get("channels") if isinstance(notify, dict) else None
+        for name, settings in (channels or {}).items():
+            kind = CHANNELS.get(settings.get("type", "")) if isinstance(settings, dict) else None
+            if kind is not None:
+                yield from secret_paths(kind.config, ("notify", "channels", name))
 
     def semantic_problems(self) -> list[tuple[FieldPath, str]]:
         problems: list[tuple[FieldPath, str]] = [

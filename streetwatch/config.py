@@ -72,6 +72,15 @@ class ComponentSettings(BaseSettings):
         # The first source wins: the environment overrides the YAML file (passed as init).
         return (env_settings, init_settings)
 
+    @classmethod
+    def file_secret_paths(cls, data: dict[str, Any]) -> Iterator[FieldPath]:
+        """Where a secret may not be written in ``data`` (the file): every ``SecretStr`` field.
+
+        Components whose sections are typed only at run time (a channel's settings chosen by its
+        ``type``) add the secret fields of those here.
+        """
+        return secret_paths(cls)
+
     def semantic_problems(self) -> list[tuple[FieldPath, str]]:
         """Cross-field problems (duplicates, conflicts), each with the path it is about.
 
@@ -233,7 +242,7 @@ def load_config_text(settings: type[S], text: str, file: str = "<config>") -> S:
         problems.append(
             ConfigProblem(file, doc.line_of(dup), _field(dup), "key appears twice; keep one")
         )
-    for secret in secret_paths(settings):
+    for secret in settings.file_secret_paths(doc.data):
         present, _ = _lookup(doc.data, secret)
         if present:
             problems.append(

@@ -79,3 +79,24 @@ def test_a_secret_in_the_file_is_refused_with_the_variable_to_use() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config_text(HubConfig, text, "hub.yaml")
     assert any("STREETWATCH_HUB_MQTT__PASSWORD" in p.message for p in caught.value.problems)
+
+
+CHANNEL = """
+notify:
+  channels:
+    hook: {type: webhook, url: "http://127.0.0.1:9/page", secret: "ssssssssssssssssssss"}
+"""
+
+
+def test_a_channel_secret_in_the_file_is_refused_and_the_environment_supplies_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = EXAMPLE.read_text() + CHANNEL
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(HubConfig, text, "hub.yaml")
+    (problem,) = [p for p in caught.value.problems if p.field == "notify.channels.hook.secret"]
+    assert "STREETWATCH_HUB_NOTIFY__CHANNELS__HOOK__SECRET" in problem.message
+    monkeypatch.setenv("STREETWATCH_HUB_NOTIFY__CHANNELS__HOOK__SECRET", "e" * 20)
+    config = load_config_text(HubConfig, text.replace(', secret: "ssssssssssssssssssss"', ""))
+    _, settings = config.notify.channel_config("hook")
+    assert settings.secret.get_secret_value() == "e" * 20  # type: ignore[attr-defined]
