@@ -46,7 +46,7 @@ def _load(config_path: Path) -> HubConfig:
 
 @click.group(name="hub")
 def group() -> None:
-    """Street hub: run, check-config, query, dead-letters."""
+    """Street hub: run, check-config, query, dead-letters, incidents, audit."""
 
 
 group.add_command(check_config_command(HubConfig, describe, "hub config"))
@@ -195,3 +195,66 @@ def dead_letters(config_path: Path, reason: str | None, limit: int) -> None:
             console.print(table)
 
     asyncio.run(read())
+
+
+def _incident_store_path(config: HubConfig, config_path: Path) -> Path:
+    path = config.state_path(config_path.parent.absolute(), Path("incidents.sqlite3"))
+    if not path.exists():
+        raise click.ClickException(f"{path} does not exist: has the hub run with this config?")
+    return path
+
+
+@group.command()
+@CONFIG_OPTION
+@click.option("--street", help="'district/street': only incidents touching this street.")
+@click.option("--all", "everything", is_flag=True, help="Also resolved and closed ones.")
+def incidents(config_path: Path, street: str | None, everything: bool) -> None:
+    """List incidents (open and acknowledged, or --all recent ones)."""
+    from hub.incidents.store import IncidentStore
+
+    config = _load(config_path)
+    path = _incident_store_path(config, config_path)
+    district = street_id = None
+    if street is not None:
+        district, _, street_id = street.partition("/")
+
+    async def read() -> None:
+        async with IncidentStore(path) as store:
+            found = (
+                await store.recent(200) if everything else await store.active(district, street_id)
+            )
+        table = Table("id", "level", "hazard", "state", "where", "opened", "answered by")
+        for i in found:
+            if everything and street_id and street_id not in (i.street, *i.streets):
+                continue
+            where = "/".join(p for p in (i.district, i.street, i.community, i.building) if p)
+            opened = datetime.fromtimestamp(i.opened_at / 1000).strftime("%m-%d %H:%M:%S")
+            table.add_row(
+                i.id,
+                i.level.zh,
+                i.hazard.zh,
+                i.state.value,
+                where,
+                opened,
+                i.acknowledged_by or "",
+            )
+        Console().print(table)
+
+    asyncio.run(read())
+
+
+@group.command()
+@CONFIG_OPTION
+@click.option("--incident", "incident_id", help="One incident's trail (default: all).")
+def audit(config_path: Path, incident_id: str | None) -> None:
+    """Export the audit trail as CSV: who was told, when, by which channel, who answered."""
+    from hub.incidents.store import IncidentStore
+
+    config = _load(config_path)
+    path = _incident_store_path(config, config_path)
+
+    async def read() -> str:
+        async with IncidentStore(path) as store:
+            return await store.audit_csv(incident_id)
+
+    click.echo(asyncio.run(read()), nl=False)

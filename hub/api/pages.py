@@ -2,6 +2,10 @@
 
 Self-contained (inline style, no script, no external request) so they load on any phone over
 a weak connection. Every value is escaped. Times are China Standard Time (UTC+8, no DST).
+
+Opening a link only shows :func:`confirm`: the incident and one button whose plain form posts
+back to the same URL, which acknowledges. SMS and chat apps fetch links to preview them, so
+opening must change nothing. No page is to be cached or indexed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from hub.api.service import ResponderInfo
 from hub.incidents.model import Incident, IncidentState
 from hub.notify.links import RefusalReason
 
-__all__ = ["HEADERS", "acknowledged", "closed", "refused", "unknown"]
+__all__ = ["HEADERS", "acknowledged", "closed", "confirm", "refused", "unknown"]
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -21,7 +25,9 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token is in the URL
     "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    ),
 }
 
 _STYLE = (
@@ -29,7 +35,10 @@ _STYLE = (
     "margin:0;padding:1.2em;line-height:1.6;font-size:18px;color:#222}"
     "h1{font-size:1.6em;margin:.2em 0}.en{color:#666;font-size:.85em}"
     "dl{display:grid;grid-template-columns:auto 1fr;gap:.3em .8em}dt{color:#666}dd{margin:0}"
-    ".ok{color:#17803d}.no{color:#b42318}"
+    ".ok{color:#17803d}.no{color:#b42318}.ask{color:#b54708}"
+    "button{display:block;width:100%;min-height:3.2em;margin:1.2em 0;padding:.6em;border:0;"
+    "border-radius:.5em;background:#17803d;color:#fff;font:inherit;font-size:1.3em;"
+    "font-weight:600}"
 )
 
 _STATE_ZH = {
@@ -66,6 +75,7 @@ def _page(title: str, css: str, heading: str, english: str, body: str = "") -> s
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="robots" content="noindex">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f'<h1 class="{css}">{escape(heading)}</h1><p class="en">{escape(english)}</p>'
         f"{body}</body></html>"
@@ -87,6 +97,22 @@ def _summary(incident: Incident) -> str:
         )
     cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     return f"<dl>{cells}</dl>"
+
+
+def confirm(incident: Incident, responder_id: str, who: ResponderInfo | None) -> str:
+    """What opening a link shows: the incident and the one button that acknowledges.
+
+    The form has no ``action``: it posts to the URL the page came from (``/ack/<token>``, behind
+    whatever prefix a proxy adds), so the token is not repeated in the page.
+    """
+    name = who.name if who is not None else responder_id
+    body = (
+        f"<p>{escape(name)}，请确认您已收到以下事件通知。</p>{_summary(incident)}"
+        '<form method="post"><button type="submit">确认收到 / I have it</button></form>'
+        "<p>点击按钮即确认收到（叫应），系统将停止继续通知。</p>"
+        '<p class="en">Tapping the button acknowledges the incident; the hub stops paging.</p>'
+    )
+    return _page("请确认收到", "ask", "请确认收到", "Please confirm you have this alert.", body)
 
 
 def acknowledged(incident: Incident, responder_id: str, who: ResponderInfo | None) -> str:

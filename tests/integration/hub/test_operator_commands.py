@@ -13,6 +13,7 @@ from support.services import MosquittoService, free_port
 from support.waiting import eventually
 
 from hub.cli import group as hub_cli
+from streetwatch.levels import Level
 from streetwatch.topics import Channel
 
 from .conftest import fleet, fleet_of, hub_config_data, running_hub
@@ -49,7 +50,13 @@ async def test_metrics_query_and_dead_letters(
             for step in range(3):
                 await f.send(g, g.telemetry(now - 5_000 + step))
         await f.publish_raw(f.topic(gateways[0], Channel.DATA), b"\xff\xfe not json")
+        await f.send(gateways[0], gateways[0].event(now, Level.ORANGE))  # water over 25 cm
         await eventually(f.all_confirmed, what="confirmed")
+
+        async def an_incident() -> bool:
+            return len(await hub.responding.store.active()) == 1
+
+        await eventually(an_incident, what="the flood incident")
         await eventually(lambda: hub.counters.get("rejected", "not_json") == 1, what="refusal")
         await hub.writer.flush()
         async with httpx.AsyncClient() as client:
@@ -69,6 +76,15 @@ async def test_metrics_query_and_dead_letters(
     letters = await invoke("dead-letters", "-c", str(config_file))
     assert letters.exit_code == 0, letters.output
     assert "not_json 1" in letters.output
+    listed = await invoke("incidents", "-c", str(config_file), "--street", "pudong/huamu")
+    assert listed.exit_code == 0, listed.output
+    assert "内涝" in listed.output
+    assert "open" in listed.output
+    trail = await invoke("audit", "-c", str(config_file))
+    assert trail.exit_code == 0, trail.output
+    header, *entries = trail.output.splitlines()
+    assert "incident" in header
+    assert any(",opened," in line for line in entries)
     bad = await invoke("query", "-c", str(config_file), "--street", "pudong")
     assert bad.exit_code != 0
     assert "district/street" in bad.output
