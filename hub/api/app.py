@@ -5,9 +5,12 @@ Every endpoint but ``/health`` and ``/ack/{token}`` needs ``Authorization: Beare
 token sees their street (the district role: their district). Answers: 401 without a valid token,
 403 outside the caller's scope, 404 for an unknown incident, 409 for a closed one.
 
-``/ack/{token}`` is the one-tap link of a page: verify the signature and expiry, claim the
-nonce once, acknowledge as the link's responder, answer a small HTML page. A refused link
-(forged, expired, malformed, reused) answers 403 and is reported to ``on_refused``.
+``/ack/{token}`` is the one-tap link of a page. ``GET`` only verifies the signature and expiry
+and that the link is unused, and answers a small HTML page with the incident and one button:
+SMS and chat apps fetch links to preview them, and a preview must not acknowledge (叫应) for
+someone who never saw the page. The button's form sends ``POST`` to the same URL, which
+verifies, claims the nonce once and acknowledges as the link's responder. A refused link (forged,
+expired, malformed, reused) answers 403 on either method and is reported to ``on_refused``.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the annotations.
@@ -30,7 +33,7 @@ from hub.api.service import (
     ResponderService,
     UnknownIncident,
 )
-from hub.incidents.model import Incident, ReportKind
+from hub.incidents.model import Incident, IncidentState, ReportKind
 from hub.notify.links import LinkRefused, LinkSigner, RefusalReason, UsedLinks
 
 __all__ = ["Health", "Problem", "RefusedHook", "ReportIn", "create_app"]
@@ -69,14 +72,36 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": words[code]} for code in codes}
 
 
-_HTML_REFUSED = {"description": "Refused link: a page saying why.", "content": {"text/html": {}}}
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {}}}
+
+
+_LINK_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    403: _html("Refused link (forged, expired, malformed, already used): a page saying why."),
+    404: _html("The link's incident is unknown: a page saying so."),
+    409: _html("The link's incident is closed: a page saying so."),
+}
+
+
+async def _already_used(used: UsedLinks, nonce: str) -> bool:
+    """Whether ``nonce`` was claimed, without claiming it.
+
+    :class:`UsedLinks` offers only ``claim`` and ``release``, so this reads its table, under its
+    lock like its own transactions. It belongs in ``UsedLinks`` as a public method.
+    """
+    async with used._transaction() as db:
+        rows = await db.execute_fetchall("SELECT 1 FROM used_link WHERE nonce = ?", (nonce,))
+    return bool(list(rows))
+
 
 DESCRIPTION = """\
 Street-level incidents for the people who answer them (叫应): list what is open in my street,
 acknowledge, resolve, report from the field, find the nearest hydrants with pressure.
 
 Authenticate with `Authorization: Bearer <token>`. `/ack/{token}` is the one-tap link sent in
-pages and needs no other credential: the link is signed, expires, and works once.
+pages and needs no other credential: the link is signed, expires, and works once. Opening it
+(`GET`) changes nothing and shows a page whose button acknowledges (`POST`), so that link
+previews in SMS and chat apps acknowledge nothing.
 """
 
 
@@ -217,11 +242,39 @@ def create_app(
     @app.get(
         "/ack/{token}",
         tags=["links"],
-        summary="One-tap acknowledgement link",
-        description="Answers a mobile page in Chinese: 已确认收到 and the incident, or why the "
-        "link is refused (forged, expired, malformed, already used).",
+        summary="Open a one-tap link: the incident and a button (changes nothing)",
+        description="Verifies the link without using it and answers a mobile page in Chinese "
+        "(and English): the incident and one button, 确认收到 / I have it, whose form posts to "
+        "this URL. Link previews of SMS and chat apps fetch this and acknowledge nothing. A "
+        "refused link (forged, expired, malformed, already used) answers a page saying why.",
         response_class=HTMLResponse,
-        responses={403: _HTML_REFUSED, 404: _HTML_REFUSED, 409: _HTML_REFUSED},
+        responses={200: _html("The incident and the button."), **_LINK_PROBLEMS},
+    )
+    async def open_ack_link(token: str) -> HTMLResponse:
+        try:
+            claim = links.verify(token)
+        except LinkRefused as exc:
+            return await refuse(exc.reason, token)
+        if await _already_used(used, claim.nonce):
+            return await refuse("reused", token)
+        incident = await service.get(claim.incident_id)
+        if incident is None:
+            return HTMLResponse(pages.unknown(), 404, headers=pages.HEADERS)
+        if incident.state is IncidentState.CLOSED:
+            return HTMLResponse(pages.closed(), 409, headers=pages.HEADERS)
+        who = await service.responder(claim.responder_id)
+        html = pages.confirm(incident, claim.responder_id, who)
+        return HTMLResponse(html, headers=pages.HEADERS)
+
+    @app.post(
+        "/ack/{token}",
+        tags=["links"],
+        summary="Acknowledge (叫应) with a one-tap link: the button of its page",
+        description="Verifies the link, uses it (once) and acknowledges as its responder; "
+        "answers a mobile page in Chinese: 已确认收到 and the incident, or why the link is "
+        "refused (forged, expired, malformed, already used). No body is read.",
+        response_class=HTMLResponse,
+        responses={200: _html("Acknowledged: 已确认收到 and the incident."), **_LINK_PROBLEMS},
     )
     async def ack_link(token: str) -> HTMLResponse:
         try:

@@ -154,6 +154,16 @@ def _reading(signal: Signal | None, words: _Words, language: Language) -> str | 
     return f"{text}{words.comma}{side} {_number(signal.threshold)}{unit}"
 
 
+def _join_zh(parts: list[str]) -> str:
+    """Chinese parts run together, but two ASCII ids never do: 联洋社区b3 2层, not b32层."""
+    out = ""
+    for part in parts:
+        if out and out[-1].isascii() and out[-1].isalnum() and part[:1].isascii():
+            out += " "
+        out += part
+    return out
+
+
 def _sms(head: str, hazard: str, places: list[str], reading: str | None, lang: Language) -> str:
     """The short form: head, hazard, the most specific places, the reading if it fits."""
     budget, tail = SMS_BUDGET[lang], ("，点击确认收到:" if lang == "zh" else ", acknowledge:")
@@ -161,7 +171,7 @@ def _sms(head: str, hazard: str, places: list[str], reading: str | None, lang: L
     def line(place: str, reading: str | None) -> str:
         return " ".join(p for p in (f"{head}{hazard}", place, reading) if p) + tail
 
-    place = ("" if lang == "zh" else " ").join(places[1:] or places)
+    place = _join_zh(places[1:] or places) if lang == "zh" else " ".join(places[1:] or places)
     for text in (line(place, reading), line(place, None)):
         if len(text) <= budget:
             return text

@@ -145,3 +145,11 @@ def test_place_names_from_the_city_in_either_language() -> None:
     assert place_names(city, "en")["huamu"] == "Huamu"
     unnamed = render(fire(), ack_url=ACK_URL)
     assert "地点：huamu lianyang b12 3层" in unnamed.text
+
+
+def test_sms_keeps_an_unnamed_building_id_apart_from_its_floor() -> None:
+    names = {k: v for k, v in NAMES.items() if not v.endswith("号楼")}
+    message = render(fire(), ack_url=ACK_URL, names=names)
+    building = fire().building
+    assert building is not None
+    assert f"{building} 3层" in message.sms
