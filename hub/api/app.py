@@ -83,17 +83,6 @@ _LINK_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _already_used(used: UsedLinks, nonce: str) -> bool:
-    """Whether ``nonce`` was claimed, without claiming it.
-
-    :class:`UsedLinks` offers only ``claim`` and ``release``, so this reads its table, under its
-    lock like its own transactions. It belongs in ``UsedLinks`` as a public method.
-    """
-    async with used._transaction() as db:
-        rows = await db.execute_fetchall("SELECT 1 FROM used_link WHERE nonce = ?", (nonce,))
-    return bool(list(rows))
-
-
 DESCRIPTION = """\
 Street-level incidents for the people who answer them (叫应): list what is open in my street,
 acknowledge, resolve, report from the field, find the nearest hydrants with pressure.
@@ -255,7 +244,7 @@ def create_app(
             claim = links.verify(token)
         except LinkRefused as exc:
             return await refuse(exc.reason, token)
-        if await _already_used(used, claim.nonce):
+        if await used.is_used(claim.nonce):
             return await refuse("reused", token)
         incident = await service.get(claim.incident_id)
         if incident is None:

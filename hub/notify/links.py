@@ -192,6 +192,12 @@ class UsedLinks(SqliteFile):
             )
             return cursor.rowcount == 1
 
+    async def is_used(self, nonce: str) -> bool:
+        """Whether ``nonce`` was claimed, without claiming it (opening a link is not using it)."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall("SELECT 1 FROM used_link WHERE nonce = ?", (nonce,))
+        return bool(list(rows))
+
     async def release(self, nonce: str) -> None:
         """Forget a claim whose acknowledgement failed, so the person can tap again."""
         async with self._transaction() as db:

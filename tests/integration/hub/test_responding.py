@@ -102,9 +102,16 @@ async def test_unanswered_red_escalates_and_one_tap_stops_everything(
             api = f"http://127.0.0.1:{hub.responding.api.port}"  # type: ignore[union-attr]
             path = link[link.index("/ack/") :]
             async with httpx.AsyncClient(base_url=api) as http:
-                tapped = await http.get(path)
+                opened = await http.get(path)  # as a link preview would: changes nothing
+                assert opened.status_code == 200, opened.text
+                assert "确认收到 / I have it" in opened.text
+                still = await hub.responding.store.get(incident)
+                assert still is not None
+                assert still.state is IncidentState.OPEN
+                tapped = await http.post(path)  # the page's button
                 assert tapped.status_code == 200, tapped.text
-                again = await http.get(path)
+                assert "已确认收到" in tapped.text
+                again = await http.post(path)
                 assert again.status_code == 403  # a link works once
             acked = await hub.responding.store.get(incident)
             assert acked is not None

@@ -198,67 +198,156 @@ async def test_resources(world: World) -> None:
 # One-tap links.
 
 
-async def test_link_acknowledges_once(world: World) -> None:
+METHODS = ["GET", "POST"]
+
+
+def prefix(path: str) -> str:
+    return path.removeprefix("/ack/")[:12]
+
+
+async def test_opening_a_link_shows_the_button(world: World) -> None:
     path = world.ack_path("huamu-fire", "zhang-wei")
     response = await world.client.get(path)
     assert response.status_code == 200
-    assert "已确认收到" in response.text
-    assert "张伟" in response.text
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
+    page = response.text
+    assert '<meta name="robots" content="noindex">' in page
+    assert "张伟" in page
+    assert "huamu-fire" in page
+    assert "火" in page  # the hazard, in Chinese
+    assert "未确认" in page
+    assert page.count("<form") == page.count("<button") == 1
+    assert '<form method="post">' in page  # no action: back to this URL
+    assert ">确认收到 / I have it</button>" in page
+    assert "<script" not in page
+    assert "已确认收到" not in page
+    assert prefix(path) not in page  # the page does not repeat the token
+
+
+async def test_opening_never_acknowledges_nor_uses_the_link(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    for _ in range(3):  # the SMS app's preview, the chat app's preview, the person
+        assert (await world.client.get(path)).status_code == 200
+    fire = world.street.by_id["huamu-fire"]
+    assert (fire.state, fire.acknowledged_by) == (IncidentState.OPEN, None)
+    assert world.refused == []
+    form = {"Content-Type": "application/x-www-form-urlencoded"}  # what the button sends
+    tapped = await world.client.post(path, content=b"", headers=form)
+    assert tapped.status_code == 200
     assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
-    again = await world.client.get(path)
+
+
+async def test_the_button_acknowledges_once(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    response = await world.client.post(path)
+    assert response.status_code == 200
+    assert "已确认收到" in response.text
+    assert "张伟" in response.text
+    assert "<form" not in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    fire = world.street.by_id["huamu-fire"]
+    assert (fire.state, fire.acknowledged_by) == (IncidentState.ACKNOWLEDGED, "zhang-wei")
+    acknowledged_at = fire.acknowledged_at
+    await world.clock.advance(10)
+    again = await world.client.post(path)
     assert again.status_code == 403
     assert "链接已使用" in again.text
     assert "already used" in again.text
-    assert world.refused == [("reused", path.removeprefix("/ack/")[:12])]
+    assert world.street.by_id["huamu-fire"].acknowledged_at == acknowledged_at
+    assert world.refused == [("reused", prefix(path))]
 
 
-async def test_forged_link_is_refused(world: World) -> None:
+async def test_opening_a_used_link_says_so(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    assert (await world.client.post(path)).status_code == 200
+    response = await world.client.get(path)
+    assert response.status_code == 403
+    assert "链接已使用" in response.text
+    assert "already used" in response.text
+    assert "<form" not in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert world.refused == [("reused", prefix(path))]
+
+
+async def test_each_link_is_its_own(world: World) -> None:
+    used = world.ack_path("huamu-fire", "zhang-wei")
+    fresh = world.ack_path("huamu-fire", "zhang-wei")
+    assert (await world.client.post(used)).status_code == 200
+    assert (await world.client.get(fresh)).status_code == 200
+    assert (await world.client.post(fresh)).status_code == 200  # already acknowledged: fine
+    assert world.refused == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_forged_link_is_refused(world: World, method: str) -> None:
     other = LinkSigner(b"z" * 32, "https://hub.example.cn", 3600, clock=world.clock)
-    response = await world.client.get("/ack/" + other.token("huamu-fire", "zhang-wei"))
+    path = "/ack/" + other.token("huamu-fire", "zhang-wei")
+    response = await world.client.request(method, path)
     assert response.status_code == 403
     assert "链接无效" in response.text
     assert "not valid" in response.text
-    assert world.refused[0][0] == "forged"
+    assert world.refused == [("forged", prefix(path))]
     assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
 
 
-async def test_expired_link_is_refused(world: World) -> None:
+@pytest.mark.parametrize("method", METHODS)
+async def test_expired_link_is_refused(world: World, method: str) -> None:
     path = world.ack_path("huamu-fire", "zhang-wei")
     await world.clock.advance(3600)
-    response = await world.client.get(path)
+    response = await world.client.request(method, path)
     assert response.status_code == 403
     assert "链接已过期" in response.text
     assert [r for r, _ in world.refused] == ["expired"]
     assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
 
 
-async def test_malformed_link_is_refused(world: World) -> None:
-    response = await world.client.get("/ack/garbage")
+async def test_link_opened_in_time_but_tapped_too_late(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei")
+    await world.clock.advance(3599)
+    assert (await world.client.get(path)).status_code == 200
+    await world.clock.advance(1)
+    response = await world.client.post(path)
     assert response.status_code == 403
+    assert "链接已过期" in response.text
+    assert world.street.by_id["huamu-fire"].state is IncidentState.OPEN
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_malformed_link_is_refused(world: World, method: str) -> None:
+    response = await world.client.request(method, "/ack/garbage")
+    assert response.status_code == 403
+    assert "链接不完整" in response.text
     assert world.refused == [("malformed", "garbage")]
 
 
-async def test_link_to_unknown_or_closed_incident(world: World) -> None:
-    assert (await world.client.get(world.ack_path("nope", "zhang-wei"))).status_code == 404
-    response = await world.client.get(world.ack_path("huamu-closed", "zhang-wei"))
-    assert response.status_code == 409
-    assert "事件已关闭" in response.text
+@pytest.mark.parametrize("method", METHODS)
+async def test_link_to_unknown_or_closed_incident(world: World, method: str) -> None:
+    unknown = await world.client.request(method, world.ack_path("nope", "zhang-wei"))
+    assert unknown.status_code == 404
+    assert "找不到该事件" in unknown.text
+    closed = await world.client.request(method, world.ack_path("huamu-closed", "zhang-wei"))
+    assert closed.status_code == 409
+    assert "事件已关闭" in closed.text
+    assert "<form" not in closed.text
 
 
 async def test_failed_acknowledgement_keeps_the_link_usable(world: World) -> None:
     path = world.ack_path("huamu-fire", "zhang-wei")
     world.street.fail_next_ack = True
     with pytest.raises(RuntimeError, match="store is down"):
-        await world.client.get(path)
-    response = await world.client.get(path)
+        await world.client.post(path)
+    assert (await world.client.get(path)).status_code == 200
+    response = await world.client.post(path)
     assert response.status_code == 200
     assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
 
 
-async def test_page_escapes_what_it_shows(world: World) -> None:
+@pytest.mark.parametrize("method", METHODS)
+async def test_page_escapes_what_it_shows(world: World, method: str) -> None:
     world.street.by_id["<b>x</b>"] = incident("<b>x</b>", "pudong", "huamu")
-    response = await world.client.get(world.ack_path("<b>x</b>", "zhang-wei"))
+    response = await world.client.request(method, world.ack_path("<b>x</b>", "zhang-wei"))
+    assert response.status_code == 200
     assert "&lt;b&gt;x&lt;/b&gt;" in response.text
     assert "<b>x" not in response.text

@@ -21,8 +21,10 @@ ROUTES = {
     ("POST", "/incidents/{incident_id}/reports"),
     ("GET", "/incidents/{incident_id}/resources"),
     ("GET", "/ack/{token}"),
+    ("POST", "/ack/{token}"),
 }
-OPEN = {("GET", "/health"), ("GET", "/ack/{token}")}
+LINK = {("GET", "/ack/{token}"), ("POST", "/ack/{token}")}
+OPEN = {("GET", "/health"), *LINK}
 
 
 @pytest.fixture
@@ -89,3 +91,16 @@ def test_json_answers_have_models(spec: dict[str, Any]) -> None:
             assert content["application/json"]["schema"], key
     schemas = spec["components"]["schemas"]
     assert {"Incident", "Resource", "ReportIn", "Problem", "Health"} <= set(schemas)
+
+
+def test_the_link_answers_pages(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    for key in LINK:
+        responses = ops[key]["responses"]
+        assert set(responses) >= {"200", "403", "404", "409"}, key
+        for code in ("200", "403", "404", "409"):
+            assert set(responses[code]["content"]) == {"text/html"}, (key, code)
+            assert responses[code]["description"], (key, code)
+    assert ops[("GET", "/ack/{token}")]["operationId"] == "open_ack_link"
+    assert ops[("POST", "/ack/{token}")]["operationId"] == "ack_link"
+    assert "changes nothing" in ops[("GET", "/ack/{token}")]["summary"]
