@@ -3,6 +3,14 @@
 Every mutation (an event, an acknowledgement, a resolve, a report, a timer) runs under one
 ``asyncio.Lock``, so two copies of the same alarm arriving together can never open two
 incidents, and a resolve racing an acknowledgement is one before the other, never a reopen.
+
+An acknowledgement answers the level it was given at (its audit entry says ``level=yellow``).
+When an acknowledged incident's level then rises above that level (by a signal or a rule, on a
+street, district or city incident) it is reopened: back to open, its acknowledgement cleared
+(the trail keeps it, and the ``reopened`` entry names it), so the escalator pages the new
+level. A rise that stays at or below the acknowledged level, a fall, or a change of a resolved
+incident (which only a re-trigger reopens) leaves the state as it is.
+
 Each change is saved (with its audit entries, in one transaction) before ``on_change(new,
 previous)`` is awaited; ``on_change`` runs under the lock, so it must not call the engine back
 (hand slow work, like paging, to a queue or task).
@@ -43,6 +51,7 @@ from hub.incidents.store import IncidentStore
 from streetwatch.anomalies import Hazard
 from streetwatch.clock import Clock, now_ms
 from streetwatch.component import Component
+from streetwatch.levels import Level
 from streetwatch.messages import AnomalyEvent
 
 __all__ = ["IncidentClosedError", "IncidentEngine", "OnChange", "UnknownIncidentError"]
@@ -112,7 +121,8 @@ class IncidentEngine(Component):
             new = lc.acknowledged(current, by, now)
             if new is None:
                 return current
-            entry = AuditEntry(now, new.id, A.ACKNOWLEDGED, by)
+            new = lc.derived(new, self._verdict(new), now)  # the level being answered
+            entry = AuditEntry(now, new.id, A.ACKNOWLEDGED, by, detail=_ack_detail(new.level))
             return await self._put(new, current, [entry], now)
 
     async def resolve(self, incident_id: str, by: str) -> Incident:
@@ -178,6 +188,9 @@ class IncidentEngine(Component):
             how = f"{previous.level.value} → {new.level.value}"
             detail = f"{how} (rule {new.rule})" if new.rule else how
             audit.append(AuditEntry(now, new.id, A.LEVEL_CHANGED, detail=detail))
+            acked = IncidentState.ACKNOWLEDGED
+            if previous.state is acked and new.state is acked and new.level > previous.level:
+                new = await self._past_acknowledgement(new, previous, audit, now)
         await self.store.save(new, audit)
         if new.state is IncidentState.CLOSED:
             self._live.pop(new.key, None)
@@ -188,6 +201,34 @@ class IncidentEngine(Component):
         except Exception:
             log.exception("on_change failed for incident %s", new.id)
         return new
+
+    async def _past_acknowledgement(
+        self, new: Incident, previous: Incident, audit: list[AuditEntry], now: int
+    ) -> Incident:
+        """``new`` (acknowledged, its level risen from ``previous``) reopened if the level is
+        above the one it was acknowledged at, with a ``reopened`` entry in ``audit`` naming
+        that acknowledgement; else ``new`` as it is."""
+        answered = await self._acknowledged_level(new) or previous.level
+        reopened = lc.outgrew_acknowledgement(new, answered)
+        if reopened is None:
+            return new
+        detail = (
+            f"level rose {previous.level.value}→{new.level.value} "
+            f"after acknowledgement by {new.acknowledged_by}"
+        )
+        if answered != previous.level:
+            detail += f" at {answered.value}"
+        audit.append(AuditEntry(now, new.id, A.REOPENED, detail=detail))
+        return reopened
+
+    async def _acknowledged_level(self, incident: Incident) -> Level | None:
+        """The level of ``incident``'s last acknowledgement, from its trail (durable, so it
+        holds across a restart); ``None`` if the entry does not say (written before it did):
+        then any rise reopens, the side that pages rather than stays silent."""
+        for entry in reversed(await self.store.audit(incident.id)):
+            if entry.action == A.ACKNOWLEDGED:
+                return _ack_level(entry.detail)
+        return None
 
     def _verdict(self, incident: Incident) -> Verdict:
         return evaluate(self.config.rules, incident, self._street_of(incident))
@@ -263,3 +304,14 @@ class IncidentEngine(Component):
         if found is None:
             raise UnknownIncidentError(incident_id)
         return found
+
+
+def _ack_detail(level: Level) -> str:
+    return f"level={level.value}"
+
+
+def _ack_level(detail: str) -> Level | None:
+    key, _, value = detail.partition("=")
+    if key != "level" or value not in {level.value for level in Level}:
+        return None
+    return Level(value)

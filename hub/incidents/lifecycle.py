@@ -17,6 +17,7 @@ from hub.incidents.model import (
     Signal,
 )
 from hub.incidents.rules import Verdict
+from streetwatch.levels import Level
 
 __all__ = [
     "IncidentClosedError",
@@ -24,6 +25,7 @@ __all__ = [
     "closed",
     "derived",
     "opened",
+    "outgrew_acknowledgement",
     "reopened",
     "reported",
     "resolved",
@@ -91,6 +93,17 @@ def reopened(incident: Incident) -> Incident:
             "resolved_by": None,
         }
     )
+
+
+def outgrew_acknowledgement(incident: Incident, acknowledged_level: Level) -> Incident | None:
+    """``incident`` (its level just derived) reopened when it is acknowledged and its level
+    rose above ``acknowledged_level``, the level it was acknowledged at: whoever answered a
+    yellow did not answer the red, so the red must be paged (叫应). ``None`` when it stays as
+    it is: not acknowledged (an open one is paged anyway, a resolved one follows
+    :func:`retriggered`), or at or below the level that was answered."""
+    if incident.state is not IncidentState.ACKNOWLEDGED or incident.level <= acknowledged_level:
+        return None
+    return reopened(incident)
 
 
 def acknowledged(incident: Incident, by: str, now: int) -> Incident | None:

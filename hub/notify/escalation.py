@@ -63,7 +63,7 @@ class PageAction(StrEnum):
 
 log = logging.getLogger(__name__)
 _ROUNDS = {PageAction.NOTIFIED, PageAction.ESCALATED}
-_RESTART = "reopened"  # the trail's action for a resolved incident triggered again
+_RESTART = "reopened"  # the trail's: re-triggered after a resolve, or risen after an ack
 
 
 class AuditRecord(Protocol):

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from hub.events import HubEventType
-from hub.incidents.audit import AuditAction
+from hub.incidents.audit import AuditAction, AuditEntry
 from hub.incidents.config import IncidentsConfig, MaintenanceWindow
 from hub.incidents.engine import IncidentClosedError, IncidentEngine, UnknownIncidentError
+from hub.incidents.grouping import edge_signal
 from hub.incidents.model import Incident, IncidentScope, IncidentState, ReportKind
 from hub.incidents.store import IncidentStore
 from streetwatch.anomalies import AnomalyType, Hazard
@@ -22,6 +23,7 @@ from streetwatch.clock import ManualClock
 from streetwatch.kinds import KindName
 from streetwatch.levels import Level
 from unit.hub.incidents.factory import CLEARED, T0, S, edge, hub, water
+from unit.hub.incidents.factory import flood as flood_incident
 
 A, St = AuditAction, IncidentState
 CONFIG = IncidentsConfig(resolve_after_s=60, close_after_s=600, check_interval_s=1)
@@ -413,7 +415,12 @@ async def test_a_restart_keeps_incidents_states_ids_and_timers(tmp_path: Path) -
         assert (kept.state, kept.acknowledged_by) == (St.ACKNOWLEDGED, "zhang")
         joined = await r.engine.on_edge_event(edge("s2", t=T0 + 2 * S))
         assert joined is not None
-        assert (joined.id, joined.state, joined.level) == (fire.id, St.ACKNOWLEDGED, Level.RED)
+        # Acknowledged at orange before the restart; the second detector makes it red: the
+        # level answered is read back from the trail, and red is paged.
+        assert (joined.id, joined.state, joined.level) == (fire.id, St.OPEN, Level.RED)
+        assert (await r.store.audit(fire.id))[-1].detail == (
+            "level rose orange→red after acknowledgement by zhang"
+        )
         again = await r.engine.on_edge_event(water("w2", Level.ORANGE))
         assert again is not None
         assert (again.id, again.state) == (flood.id, St.OPEN)
@@ -469,3 +476,161 @@ async def test_a_gateway_offline_then_online() -> None:
         assert online.all_clear_at == T0
         await r.advance(60)
         assert (await r.store.get(offline.id)).state is St.RESOLVED  # type: ignore[union-attr]
+
+
+async def acknowledged_flood(r: Rig, level: Level, by: str = "wang") -> Incident:
+    flood = await r.engine.on_edge_event(water("w1", level))
+    assert flood is not None
+    acked = await r.engine.acknowledge(flood.id, by)
+    assert (acked.state, acked.level) == (St.ACKNOWLEDGED, level)
+    return acked
+
+
+@pytest.mark.parametrize(
+    ("acked_at", "sensor", "then", "state", "level"),
+    [
+        # a rise above the level answered: paged again (叫应)
+        (Level.YELLOW, "w1", Level.RED, St.OPEN, Level.RED),
+        (Level.YELLOW, "w2", Level.RED, St.OPEN, Level.RED),
+        (Level.YELLOW, "w1", Level.ORANGE, St.OPEN, Level.ORANGE),
+        # the level answered again, or lower: stays acknowledged
+        (Level.RED, "w2", Level.RED, St.ACKNOWLEDGED, Level.RED),
+        (Level.ORANGE, "w2", Level.YELLOW, St.ACKNOWLEDGED, Level.ORANGE),
+        (Level.ORANGE, "w1", Level.YELLOW, St.ACKNOWLEDGED, Level.YELLOW),
+        (Level.ORANGE, "w2", Level.ORANGE, St.ACKNOWLEDGED, Level.ORANGE),
+    ],
+)
+async def test_an_acknowledged_incident_reopens_only_when_its_level_rises_above_the_answer(
+    acked_at: Level, sensor: str, then: Level, state: IncidentState, level: Level
+) -> None:
+    async with rig() as r:
+        acked = await acknowledged_flood(r, acked_at)
+        after = await r.engine.on_edge_event(water(sensor, then, t=T0 + S))
+        assert after is not None
+        assert (after.id, after.state, after.level) == (acked.id, state, level)
+        trail = await r.store.audit(acked.id)
+        ack = next(e for e in trail if e.action is A.ACKNOWLEDGED)
+        assert (ack.actor, ack.detail) == ("wang", f"level={acked_at.value}")
+        reopened = [e for e in trail if e.action is A.REOPENED]
+        if state is St.OPEN:
+            assert (after.acknowledged_at, after.acknowledged_by) == (None, None)
+            assert [e.detail for e in reopened] == [
+                f"level rose {acked_at.value}→{level.value} after acknowledgement by wang"
+            ]
+            assert [e.action for e in trail[-3:]] == [A.UPDATED, A.LEVEL_CHANGED, A.REOPENED]
+            told, before = r.changes[-1]  # what the escalator is told: acknowledged → open
+            assert told == after
+            assert before is not None
+            assert (before.state, before.level) == (St.ACKNOWLEDGED, acked_at)
+        else:
+            assert (after.acknowledged_at, after.acknowledged_by) == (T0, "wang")
+            assert reopened == []
+
+
+async def test_the_level_answered_not_the_last_one_decides() -> None:
+    async with rig() as r:
+        acked = await acknowledged_flood(r, Level.ORANGE)
+        fell = await r.engine.on_edge_event(water("w1", Level.YELLOW, t=T0 + S))
+        back = await r.engine.on_edge_event(water("w1", Level.ORANGE, t=T0 + 2 * S))
+        assert fell is not None
+        assert back is not None
+        assert (fell.state, back.state) == (St.ACKNOWLEDGED, St.ACKNOWLEDGED)
+        assert back.level is Level.ORANGE
+        red = await r.engine.on_edge_event(water("w1", Level.RED, t=T0 + 3 * S))
+        assert red is not None
+        assert (red.id, red.state, red.level) == (acked.id, St.OPEN, Level.RED)
+        (reopened,) = [e for e in await r.store.audit(acked.id) if e.action is A.REOPENED]
+        assert reopened.detail == "level rose orange→red after acknowledgement by wang"
+        # answered again at red: a fall and a rise back to red stay acknowledged
+        again = await r.engine.acknowledge(acked.id, "li")
+        await r.engine.on_edge_event(water("w1", Level.YELLOW, t=T0 + 4 * S))
+        last = await r.engine.on_edge_event(water("w1", Level.RED, t=T0 + 5 * S))
+        assert last is not None
+        assert (again.state, last.state, last.acknowledged_by) == (
+            St.ACKNOWLEDGED, St.ACKNOWLEDGED, "li",
+        )  # fmt: skip
+        assert [a for a in await r.actions(acked.id) if a is A.REOPENED] == [A.REOPENED]
+
+
+async def test_a_reopen_names_the_level_answered_when_it_was_not_the_last_one() -> None:
+    async with rig() as r:
+        acked = await acknowledged_flood(r, Level.ORANGE)
+        await r.engine.on_edge_event(water("w1", Level.YELLOW, t=T0 + S))
+        red = await r.engine.on_edge_event(water("w1", Level.RED, t=T0 + 2 * S))
+        assert red is not None
+        assert red.state is St.OPEN
+        assert (await r.store.audit(acked.id))[-1].detail == (
+            "level rose yellow→red after acknowledgement by wang at orange"
+        )
+
+
+async def test_a_rule_raising_an_acknowledged_incident_reopens_it() -> None:
+    async with rig() as r:
+        fire = await r.engine.on_edge_event(edge("s1"))
+        assert fire is not None
+        await r.engine.acknowledge(fire.id, "zhang")
+        gas = await r.engine.on_edge_event(edge("g1", KindName.GAS, level=Level.YELLOW))
+        assert gas is not None
+        raised = await r.store.get(fire.id)
+        assert raised is not None
+        assert (raised.state, raised.level, raised.rule) == (St.OPEN, Level.RED, "smoke_and_gas")
+        assert (await r.store.audit(fire.id))[-1].detail == (
+            "level rose orange→red after acknowledgement by zhang"
+        )
+
+
+async def test_a_rise_while_open_only_replans() -> None:
+    async with rig() as r:
+        flood = await r.engine.on_edge_event(water("w1", Level.YELLOW))
+        assert flood is not None
+        red = await r.engine.on_edge_event(water("w1", Level.RED, t=T0 + S))
+        assert red is not None
+        assert (red.state, red.level) == (St.OPEN, Level.RED)
+        assert A.REOPENED not in await r.actions(flood.id)
+
+
+@pytest.mark.parametrize("ack_first", [True, False])
+async def test_a_rise_after_an_ack_and_a_resolve_follows_the_resolved_rules(
+    ack_first: bool,
+) -> None:
+    async with rig() as r:
+        flood = await r.engine.on_edge_event(water("w1", Level.YELLOW))
+        assert flood is not None
+        ack = r.engine.acknowledge(flood.id, "wang")
+        resolve = r.engine.resolve(flood.id, "li")
+        await asyncio.gather(*((ack, resolve) if ack_first else (resolve, ack)))
+        resolved = await r.store.get(flood.id)
+        assert resolved is not None
+        assert resolved.state is St.RESOLVED  # the race never reopens
+        falling = await r.engine.on_edge_event(water("w1", Level.BLUE, t=T0 + S))
+        assert falling is not None
+        assert falling.state is St.RESOLVED
+        rising = await r.engine.on_edge_event(water("w1", Level.RED, t=T0 + 2 * S))
+        assert rising is not None
+        assert (rising.state, rising.acknowledged_by, rising.resolved_by) == (St.OPEN, None, None)
+        reopened = [e for e in await r.store.audit(flood.id) if e.action is A.REOPENED]
+        assert [e.detail for e in reopened] == [f"threshold raised {rising.signals[0].key} red"]
+
+
+async def test_an_acknowledgement_recorded_without_its_level_reopens_on_any_rise(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "incidents.db"
+    # As a hub before acknowledgements named their level left it: answered (at orange, say),
+    # then fallen to yellow. Which level was answered is unknown, so a rise pages again.
+    acked = flood_incident("huamu", Level.YELLOW, state=St.ACKNOWLEDGED).model_copy(
+        update={
+            "signals": (edge_signal(water("w1", Level.YELLOW)),),
+            "acknowledged_at": T0,
+            "acknowledged_by": "wang",
+        }
+    )
+    async with IncidentStore(path) as store:
+        await store.save(acked, [AuditEntry(T0, acked.id, A.ACKNOWLEDGED, "wang")])
+    async with rig(path=path) as r:
+        back = await r.engine.on_edge_event(water("w1", Level.ORANGE, t=T0 + S))
+        assert back is not None
+        assert (back.id, back.state, back.level) == (acked.id, St.OPEN, Level.ORANGE)
+        assert (await r.store.audit(acked.id))[-1].detail == (
+            "level rose yellow→orange after acknowledgement by wang"
+        )

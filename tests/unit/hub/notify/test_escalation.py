@@ -347,6 +347,38 @@ async def test_a_level_raise_pages_at_once_and_follows_the_new_policy() -> None:
         ]
 
 
+async def test_an_acknowledged_incident_whose_level_rises_is_paged_at_once_at_the_new_level() -> (
+    None
+):
+    yellow = incident(level=Level.YELLOW)
+    acked = incident(level=Level.YELLOW, state=IncidentState.ACKNOWLEDGED, acknowledged_by="li")
+    red = incident(level=Level.RED)  # the engine reopened it: open again, ack cleared
+    async with running() as (w, esc):
+        await esc.incident_changed(yellow, None)
+        assert len(await w.run_for(100)) == 2  # yellow: tier 0 at 0, next only at 900
+        await esc.incident_changed(acked, yellow)
+        assert esc.pending() == []
+        assert await w.run_for(50) == []
+        await esc.incident_changed(red, acked)
+        await w.clock.settle()
+        assert w.pages() == [(150, "wecom", "li"), (150, "wecom", "wang")]
+        assert [n.message.title for _, _, n, _ in w.log[-2:]] == ["red inc-1", "red inc-1"]
+        (pending,) = esc.pending()
+        assert (pending.level, pending.next_at) == (Level.RED, T0 + 270)  # red's 120 s timeout
+        assert len(await w.run_for(120)) == 2  # 270: tier 0 again
+        assert await w.run_for(120) == [
+            (390, "wecom", "li"),
+            (390, "wecom", "wang"),
+            (390, "wecom", "zhao"),
+        ]
+        assert w.audit.rounds() == [
+            (0, "notified", "level=yellow round=0 tier=0 people=2"),
+            (150, "notified", "level=red round=0 tier=0 people=2"),
+            (270, "notified", "level=red round=1 tier=0 people=2"),
+            (390, "escalated", "level=red round=2 tier=1 people=3"),
+        ]
+
+
 async def test_a_tier_with_nobody_is_skipped_at_once() -> None:
     async with running() as (w, esc):
         await esc.incident_changed(incident(community="dongming"), None)  # no 网格员 there
