@@ -27,6 +27,23 @@ from hub.notify.escalation import PageRecord
 from streetwatch.clock import Clock, now_ms
 from streetwatch.location import Coordinates
 
+Position = Callable[[str | None, str | None], Coordinates | None]  # (gateway, sensor) -> where
+
+
+def incident_center(incident: Incident, city: CityConfig, position: Position) -> Coordinates | None:
+    """Where it is: its sensors' positions, else its community's or its street's."""
+    for signal in incident.signals:
+        found = position(signal.gateway, signal.sensor)
+        if found is not None:
+            return found
+    street = city.street(incident.district, incident.street) if incident.street else None
+    if street is None:
+        return None
+    for community in street.communities:
+        if community.id == incident.community and community.coordinates is not None:
+            return community.coordinates
+    return street.coordinates
+
 
 class StoreAudit:
     """The escalator's audit log, written to the incident store's trail."""
@@ -60,7 +77,7 @@ class HubResponders:
         notify: NotifyConfig,
         city: CityConfig,
         hydrants: HydrantWatch,
-        sensor_position: Callable[[str | None, str | None], Coordinates | None],
+        sensor_position: Position,
         metrics: Callable[[], bytes],
         clock: Clock,
     ) -> None:
@@ -110,7 +127,7 @@ class HubResponders:
         incident = await self.store.get(incident_id)
         if incident is None:
             raise UnknownIncident(f"no incident {incident_id!r}")
-        center = self._center(incident)
+        center = incident_center(incident, self.city, self._position)
         if center is None:
             return []
         return [
@@ -124,19 +141,6 @@ class HubResponders:
             )
             for n in self.hydrants.nearest(center, now_ms(self.clock))
         ]
-
-    def _center(self, incident: Incident) -> Coordinates | None:
-        """Where it is: its sensors' positions, else its community's or street's."""
-        for signal in incident.signals:
-            position = self._position(signal.gateway, signal.sensor)
-            if position is not None:
-                return position
-        street = self.city.street(incident.district, incident.street) if incident.street else None
-        if street is not None and incident.community is not None:
-            for community in street.communities:
-                if community.id == incident.community and community.coordinates:
-                    return community.coordinates
-        return street.coordinates if street is not None else None
 
     async def responder(self, responder_id: str) -> ResponderInfo | None:
         r = self._roster.get(responder_id)

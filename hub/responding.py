@@ -13,8 +13,8 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
 import aiomqtt
 from prometheus_client import CollectorRegistry, generate_latest
@@ -31,12 +31,12 @@ from hub.incidents.model import Incident
 from hub.incidents.resources import HydrantWatch
 from hub.incidents.store import IncidentStore
 from hub.metrics import HubCollector
-from hub.notify.base import Sender
+from hub.notify.base import Language, Message, Sender
 from hub.notify.escalation import Escalator
 from hub.notify.links import LinkSigner, RefusalReason, UsedLinks
 from hub.notify.render import place_names, render
 from hub.registry import GatewayRegistry
-from hub.responders import HubResponders, StoreAudit
+from hub.responders import HubResponders, StoreAudit, incident_center
 from streetwatch.clock import Clock, now_ms
 from streetwatch.component import Component
 from streetwatch.location import Coordinates
@@ -70,6 +70,7 @@ class Responding(Component):
         self.changes: list[Callable[[Incident], None]] = []  # extra listeners (tests, metrics)
         self._collector = collector
         self.api: ApiServer | None = None
+        self._names: dict[Language, dict[str, str]] = {}
 
     async def start(self) -> None:
         cfg = self.config
@@ -88,7 +89,7 @@ class Responding(Component):
                 self._senders(),
                 clock=self.clock,
                 audit=StoreAudit(self.store),
-                render=partial(render, names=place_names(cfg.city)),
+                render=self._render,
                 link=self.links.url,
             )
         )
@@ -111,6 +112,17 @@ class Responding(Component):
         )
         app = create_app(self.service, cfg.api, self.links, used, on_refused=self._link_refused)
         self.api = await self.enter(ApiServer(app, cfg.api))
+
+    def _render(self, incident: Incident, *, language: Language, ack_url: str) -> Message:
+        """The message, with place names in the reader's language and a map link."""
+        template = self.config.notify.map_url
+        center = incident_center(incident, self.config.city, self._position)
+        map_url = None
+        if template and center is not None:
+            name = quote(f"{incident.hazard.zh} {incident.id}")
+            map_url = template.format(lat=center.lat, lon=center.lon, name=name)
+        names = self._names.setdefault(language, place_names(self.config.city, language))
+        return render(incident, language=language, ack_url=ack_url, map_url=map_url, names=names)
 
     async def handle(self, event: Event) -> None:
         """One event from the hub's stream: into an incident (or recorded as ignored)."""

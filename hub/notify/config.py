@@ -173,6 +173,24 @@ class NotifyConfig(Section):
         validate_default=True,
         description="Per paged level (yellow, orange, red), merged over the defaults.",
     )
+    map_url: str | None = Field(
+        "https://uri.amap.com/marker?position={lon},{lat}&name={name}&coordinate=wgs84",
+        max_length=500,
+        description="A map link in every message, with {lat}, {lon} (WGS-84) and {name}; "
+        "None for no map link. The default opens Amap (高德) on any phone.",
+    )
+
+    @field_validator("map_url")
+    @classmethod
+    def _map_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(lat=31.2, lon=121.5, name="x")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"map_url may use only {{lat}}, {{lon}} and {{name}} (problem: {exc})"
+                ) from None
+        return value
 
     @field_validator("policy", mode="before")
     @classmethod

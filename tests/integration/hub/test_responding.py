@@ -86,6 +86,12 @@ async def test_unanswered_red_escalates_and_one_tap_stops_everything(
             # Orange at the first alarm, red at the second: each level is paged at once.
             await until_pages(receiver, 2)
             assert pages(receiver) == [("wang", 0, 1), ("wang", 0, 2)]
+            first = receiver.requests[0].json()["message"]
+            assert "联洋社区" in first["text"]
+            # No sensor position in this birth: the map shows the community (examples/hub.yaml).
+            assert first["map_url"].startswith(
+                "https://uri.amap.com/marker?position=121.562,31.2232"
+            )
 
             await advance(clock, 120)  # red: 2 min without an answer, the grid worker again
             await until_pages(receiver, 3)

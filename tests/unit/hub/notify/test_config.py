@@ -222,3 +222,9 @@ def test_a_file_error_names_its_line_and_field() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.field) == (3, "notify.channels.im")
     assert "unknown channel type 'wecon'" in problem.message
+
+
+def test_a_map_template_with_an_unknown_placeholder_is_refused() -> None:
+    with pytest.raises(ValidationError, match="map_url may use only"):
+        NotifyConfig(map_url="https://map.example/?q={latitude}")
+    assert NotifyConfig(map_url=None).map_url is None
