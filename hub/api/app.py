@@ -11,6 +11,12 @@ SMS and chat apps fetch links to preview them, and a preview must not acknowledg
 someone who never saw the page. The button's form sends ``POST`` to the same URL, which
 verifies, claims the nonce once and acknowledges as the link's responder. A refused link (forged,
 expired, malformed, reused) answers 403 on either method and is reported to ``on_refused``.
+
+A link carries the level it was sent at. If the incident's level is now higher (the incident
+rose, was reopened and paged again), either method acknowledges nothing and leaves the link
+unused: it answers 200 with a page saying the situation has become <level> and a new message
+with a new link has been sent, and reports ``outdated`` to ``on_refused``. Nobody acknowledges
+a red incident from a yellow page. A link at the incident's level or above works as before.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the annotations.
@@ -34,7 +40,7 @@ from hub.api.service import (
     UnknownIncident,
 )
 from hub.incidents.model import Incident, IncidentState, ReportKind
-from hub.notify.links import LinkRefused, LinkSigner, RefusalReason, UsedLinks
+from hub.notify.links import LinkClaim, LinkRefused, LinkSigner, RefusalReason, UsedLinks
 
 __all__ = ["Health", "Problem", "RefusedHook", "ReportIn", "create_app"]
 
@@ -90,7 +96,9 @@ acknowledge, resolve, report from the field, find the nearest hydrants with pres
 Authenticate with `Authorization: Bearer <token>`. `/ack/{token}` is the one-tap link sent in
 pages and needs no other credential: the link is signed, expires, and works once. Opening it
 (`GET`) changes nothing and shows a page whose button acknowledges (`POST`), so that link
-previews in SMS and chat apps acknowledge nothing.
+previews in SMS and chat apps acknowledge nothing. A link sent at a lower level than the
+incident has now acknowledges nothing: its page names the new level (a newer page has a new
+link).
 """
 
 
@@ -221,12 +229,25 @@ def create_app(
     async def resources(incident: Seen) -> list[Resource]:
         return await service.nearby_resources(incident.id)
 
-    async def refuse(reason: RefusalReason, token: str) -> HTMLResponse:
+    async def report_refusal(reason: RefusalReason, token: str) -> None:
         if on_refused is not None:
             outcome = on_refused(reason, token[:TOKEN_PREFIX_CHARS])
             if inspect.isawaitable(outcome):
                 await outcome
+
+    async def refuse(reason: RefusalReason, token: str) -> HTMLResponse:
+        await report_refusal(reason, token)
         return HTMLResponse(pages.refused(reason), 403, headers=pages.HEADERS)
+
+    def risen(incident: Incident, claim: LinkClaim) -> bool:
+        """Whether ``incident`` is now more serious than the page the link came with."""
+        return incident.state is not IncidentState.CLOSED and incident.level > claim.level
+
+    async def outdated(incident: Incident, claim: LinkClaim, token: str) -> HTMLResponse:
+        await report_refusal("outdated", token)
+        who = await service.responder(claim.responder_id)
+        html = pages.outdated(incident, claim.level, claim.responder_id, who)
+        return HTMLResponse(html, headers=pages.HEADERS)
 
     @app.get(
         "/ack/{token}",
@@ -235,9 +256,14 @@ def create_app(
         description="Verifies the link without using it and answers a mobile page in Chinese "
         "(and English): the incident and one button, 确认收到 / I have it, whose form posts to "
         "this URL. Link previews of SMS and chat apps fetch this and acknowledge nothing. A "
-        "refused link (forged, expired, malformed, already used) answers a page saying why.",
+        "refused link (forged, expired, malformed, already used) answers a page saying why. "
+        "A link sent at a lower level than the incident has now answers a page naming the new "
+        "level, without the button.",
         response_class=HTMLResponse,
-        responses={200: _html("The incident and the button."), **_LINK_PROBLEMS},
+        responses={
+            200: _html("The incident and the button; or, for an outdated link, the new level."),
+            **_LINK_PROBLEMS,
+        },
     )
     async def open_ack_link(token: str) -> HTMLResponse:
         try:
@@ -251,6 +277,8 @@ def create_app(
             return HTMLResponse(pages.unknown(), 404, headers=pages.HEADERS)
         if incident.state is IncidentState.CLOSED:
             return HTMLResponse(pages.closed(), 409, headers=pages.HEADERS)
+        if risen(incident, claim):
+            return await outdated(incident, claim, token)
         who = await service.responder(claim.responder_id)
         html = pages.confirm(incident, claim.responder_id, who)
         return HTMLResponse(html, headers=pages.HEADERS)
@@ -261,9 +289,17 @@ def create_app(
         summary="Acknowledge (叫应) with a one-tap link: the button of its page",
         description="Verifies the link, uses it (once) and acknowledges as its responder; "
         "answers a mobile page in Chinese: 已确认收到 and the incident, or why the link is "
-        "refused (forged, expired, malformed, already used). No body is read.",
+        "refused (forged, expired, malformed, already used). A link sent at a lower level than "
+        "the incident has now acknowledges nothing, stays unused and answers a page naming the "
+        "new level. No body is read.",
         response_class=HTMLResponse,
-        responses={200: _html("Acknowledged: 已确认收到 and the incident."), **_LINK_PROBLEMS},
+        responses={
+            200: _html(
+                "Acknowledged: 已确认收到 and the incident; or, for an outdated link, not "
+                "acknowledged: the new level."
+            ),
+            **_LINK_PROBLEMS,
+        },
     )
     async def ack_link(token: str) -> HTMLResponse:
         try:
@@ -272,6 +308,16 @@ def create_app(
             return await refuse(exc.reason, token)
         if not await used.claim(claim.nonce, claim.expires):
             return await refuse("reused", token)
+        try:
+            current = await service.get(claim.incident_id)
+        except Exception:
+            await used.release(claim.nonce)
+            raise
+        if current is not None and risen(current, claim):
+            await used.release(claim.nonce)  # not consumed: it works if the level falls back
+            return await outdated(current, claim, token)
+        # The service does not take the link's level: a rise that lands between the check above
+        # and this call is not caught (the window is one lock acquisition in the engine).
         try:
             incident = await service.acknowledge(claim.incident_id, claim.responder_id)
         except UnknownIncident:

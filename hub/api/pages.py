@@ -5,7 +5,9 @@ a weak connection. Every value is escaped. Times are China Standard Time (UTC+8,
 
 Opening a link only shows :func:`confirm`: the incident and one button whose plain form posts
 back to the same URL, which acknowledges. SMS and chat apps fetch links to preview them, so
-opening must change nothing. No page is to be cached or indexed.
+opening must change nothing. A link sent for a lower level than the incident has now shows
+:func:`outdated` instead (no button): the person is told the new level and to use the newer
+message. No page is to be cached or indexed.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from html import escape
 from hub.api.service import ResponderInfo
 from hub.incidents.model import Incident, IncidentState
 from hub.notify.links import RefusalReason
+from streetwatch.levels import Level
 
-__all__ = ["HEADERS", "acknowledged", "closed", "confirm", "refused", "unknown"]
+__all__ = ["HEADERS", "acknowledged", "closed", "confirm", "outdated", "refused", "unknown"]
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -58,6 +61,10 @@ _REFUSED: dict[RefusalReason, tuple[str, str]] = {
     "reused": (
         "链接已使用",
         "This link was already used. If you acknowledged with it, nothing more is needed.",
+    ),
+    "outdated": (  # the app answers :func:`outdated`, which names the levels
+        "情况已升级，请使用最新通知中的链接",
+        "The situation has become more serious; use the link in the newest message.",
     ),
 }
 
@@ -126,6 +133,31 @@ def acknowledged(incident: Incident, responder_id: str, who: ResponderInfo | Non
         note = "请尽快到场处置，到场后在值班 App 中上报现场情况。"
     body = f"<p>{escape(name)}，{escape(note)}</p>{_summary(incident)}"
     return _page("已确认收到", "ok", "已确认收到", "Acknowledged. Thank you.", body)
+
+
+def outdated(
+    incident: Incident, sent_at: Level, responder_id: str, who: ResponderInfo | None
+) -> str:
+    """The answer to a link sent at ``sent_at`` for an incident now at a higher level: nothing
+    is acknowledged; the person is told the new level and to use the newer message's link."""
+    name = who.name if who is not None else responder_id
+    now = incident.level
+    heading = f"情况已升级为{now.zh}"
+    english = (
+        f"The situation has become a {now.en} (this link was sent for a {sent_at.en}). "
+        "It was NOT acknowledged. A new message with a new link has been sent: "
+        "acknowledge with that one."
+    )
+    body = (
+        f"<p>{escape(name)}，您打开的链接来自{escape(sent_at.zh)}的通知，"
+        f"事件现已升级为{escape(now.zh)}，本次未确认收到。"
+        "已向您发送新的通知和确认链接，请阅读最新通知后用新链接确认。</p>"
+        f"{_summary(incident)}"
+        "<p>如未收到新通知，请在值班 App 中确认，或回复通知、致电值班室。</p>"
+        "<p class='en'>If no new message reaches you, acknowledge in the duty app, reply to "
+        "the notification or call the duty office.</p>"
+    )
+    return _page(heading, "no", heading, english, body)
 
 
 def refused(reason: RefusalReason) -> str:

@@ -27,7 +27,7 @@ class AuditAction(StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     REPORT = "report"  # a responder's field report
-    LINK_REFUSED = "link_refused"  # an acknowledgement link that was expired or forged
+    LINK_REFUSED = "link_refused"  # a refused ack link: forged, expired, reused or outdated
     IGNORED = "ignored"  # a test or self-test event: recorded, opens and pages nothing
 
 

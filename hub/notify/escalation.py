@@ -89,7 +89,8 @@ class Renderer(Protocol):
     def __call__(self, incident: Incident, *, language: Language, ack_url: str) -> Message: ...
 
 
-LinkMaker = Callable[[str, str], str]  # (incident id, responder id) -> signed ack URL
+LinkMaker = Callable[[str, str, Level], str]
+"""(incident id, responder id, the level the message tells) -> signed ack URL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +251,7 @@ class Escalator(Component):
     async def _reach(
         self, p: _Paging, incident: Incident, person: Responder, tier: int, attempt: int
     ) -> None:
-        ack_url = self._link(incident.id, person.id)
+        ack_url = self._link(incident.id, person.id, incident.level)  # the level rendered
         message = self._render(incident, language=person.language, ack_url=ack_url)
         note = Notification(incident, person.recipient(), message, attempt=attempt, tier=tier)
         tag = f"attempt={attempt} tier={tier}"

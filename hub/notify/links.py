@@ -1,10 +1,12 @@
 """Signed one-tap acknowledgement links: a phone without the app answers a page (叫应) in a tap.
 
 A link is ``<base_url>/ack/<token>`` with ``token = b64url(payload) "." b64url(mac)``, where
-the payload is compact JSON (version, incident id, responder id, expiry in Unix seconds, a
-random nonce) and ``mac = HMAC-SHA256(secret, payload)``. :class:`LinkSigner` makes and checks
-tokens; it keeps no state. :class:`UsedLinks` remembers the nonces already used, in one SQLite
-file, so that a link acknowledges once, also across hub restarts.
+the payload is compact JSON (version, incident id, responder id, the warning level the page
+was sent at, expiry in Unix seconds, a random nonce) and ``mac = HMAC-SHA256(secret, payload)``.
+The level lets the hub refuse a link sent for a lower level than the incident has now: the
+person was not told how serious it has become (see ``outdated`` below). :class:`LinkSigner`
+makes and checks tokens; it keeps no state. :class:`UsedLinks` remembers the nonces already
+used, in one SQLite file, so that a link acknowledges once, also across hub restarts.
 
 Refusals, each a :class:`LinkRefused` with its ``reason``::
 
@@ -12,6 +14,9 @@ Refusals, each a :class:`LinkRefused` with its ``reason``::
     forged      the MAC does not match (wrong secret, tampered payload or signature)
     expired     signed by us, but its expiry has passed
     reused      (not raised here) the nonce was already claimed in UsedLinks
+    outdated    (not raised here) the incident's level rose above the link's since it was sent
+
+Tokens of payload version 1 (before the level) are refused as malformed.
 
 The MAC is checked before the payload is parsed, so nothing unauthenticated is interpreted.
 """
@@ -32,11 +37,12 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from streetwatch.clock import Clock, SystemClock
+from streetwatch.levels import Level
 from streetwatch.sqlite_file import SqliteFile, create_schema, use_exclusive_wal
 
 __all__ = ["LinkClaim", "LinkRefused", "LinkSigner", "RefusalReason", "UsedLinks", "UsedLinksError"]
 
-RefusalReason = Literal["forged", "expired", "malformed", "reused"]
+RefusalReason = Literal["forged", "expired", "malformed", "reused", "outdated"]
 MIN_SECRET_BYTES = 32
 MAX_TOKEN_CHARS = 1024
 _PART = re.compile(r"[A-Za-z0-9_-]+")
@@ -51,12 +57,14 @@ class LinkRefused(Exception):
 
 
 class LinkClaim(BaseModel):
-    """What a valid token says: who may acknowledge which incident, until when."""
+    """What a valid token says: who may acknowledge which incident paged at which level, until
+    when."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     incident_id: str = Field(min_length=1)
     responder_id: str = Field(min_length=1)
+    level: Level = Field(description="The incident's level in the message the link was sent in.")
     nonce: str = Field(min_length=8, max_length=64)
     expires: int = Field(description="Unix seconds.")
 
@@ -64,9 +72,10 @@ class LinkClaim(BaseModel):
 class _Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    v: Literal[1]
+    v: Literal[2]
     i: str
     r: str
+    lv: Level
     e: int
     n: str
 
@@ -116,15 +125,16 @@ class LinkSigner:
         self._clock = clock
         self._nonce = nonce
 
-    def token(self, incident_id: str, responder_id: str) -> str:
+    def token(self, incident_id: str, responder_id: str, level: Level) -> str:
+        """A token for ``responder_id`` to acknowledge ``incident_id`` paged at ``level``."""
         expires = int(self._clock.now() + self.ttl_s)
-        payload = _Payload(v=1, i=incident_id, r=responder_id, e=expires, n=self._nonce())
+        payload = _Payload(v=2, i=incident_id, r=responder_id, lv=level, e=expires, n=self._nonce())
         body = payload.model_dump_json().encode("utf-8")
         return f"{_b64(body)}.{_b64(self._mac(body))}"
 
-    def url(self, incident_id: str, responder_id: str) -> str:
-        """The link to put in an SMS, an e-mail or a chat message."""
-        return f"{self.base_url}/ack/{self.token(incident_id, responder_id)}"
+    def url(self, incident_id: str, responder_id: str, level: Level) -> str:
+        """The link to put in an SMS, an e-mail or a chat message paging at ``level``."""
+        return f"{self.base_url}/ack/{self.token(incident_id, responder_id, level)}"
 
     def verify(self, token: str) -> LinkClaim:
         """The claim of a token we signed that has not expired, or :class:`LinkRefused`."""
@@ -137,7 +147,11 @@ class LinkSigner:
         try:
             payload = _Payload.model_validate_json(body)
             claim = LinkClaim(
-                incident_id=payload.i, responder_id=payload.r, nonce=payload.n, expires=payload.e
+                incident_id=payload.i,
+                responder_id=payload.r,
+                level=payload.lv,
+                nonce=payload.n,
+                expires=payload.e,
             )
         except ValidationError:
             raise LinkRefused("malformed") from None

@@ -169,8 +169,9 @@ class World:
     clock: ManualClock
     refused: list[tuple[RefusalReason, str]]
 
-    def ack_path(self, incident_id: str, responder_id: str) -> str:
-        return "/ack/" + self.links.token(incident_id, responder_id)
+    def ack_path(self, incident_id: str, responder_id: str, level: Level = Level.RED) -> str:
+        """The path of a link paging at ``level`` (the street's incidents are red)."""
+        return "/ack/" + self.links.token(incident_id, responder_id, level)
 
 
 def config() -> ApiConfig:

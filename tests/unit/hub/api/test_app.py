@@ -9,6 +9,7 @@ import pytest
 from hub.api.service import Resource
 from hub.incidents.model import Incident, IncidentState, ReportKind
 from hub.notify.links import LinkSigner
+from streetwatch.levels import Level
 
 from .street import ADMIN, HYDRANT, INCIDENTS, World, auth, incident, open_world
 
@@ -283,7 +284,7 @@ async def test_each_link_is_its_own(world: World) -> None:
 @pytest.mark.parametrize("method", METHODS)
 async def test_forged_link_is_refused(world: World, method: str) -> None:
     other = LinkSigner(b"z" * 32, "https://hub.example.cn", 3600, clock=world.clock)
-    path = "/ack/" + other.token("huamu-fire", "zhang-wei")
+    path = "/ack/" + other.token("huamu-fire", "zhang-wei", Level.RED)
     response = await world.client.request(method, path)
     assert response.status_code == 403
     assert "链接无效" in response.text
@@ -351,3 +352,108 @@ async def test_page_escapes_what_it_shows(world: World, method: str) -> None:
     assert response.status_code == 200
     assert "&lt;b&gt;x&lt;/b&gt;" in response.text
     assert "<b>x" not in response.text
+
+
+# ---------------------------------------------------------------------------------------------
+# A link is good for the level it was sent at (the street's incidents are red).
+
+
+def set_level(world: World, incident_id: str, level: Level, **update: object) -> None:
+    found = world.street.by_id[incident_id]
+    world.street.by_id[incident_id] = found.model_copy(update={"level": level, **update})
+
+
+def assert_outdated(world: World, response_text: str) -> None:
+    assert "情况已升级为红色预警（I级，特别严重）" in response_text
+    assert "The situation has become a red warning (level I)" in response_text
+    assert "黄色预警" in response_text  # what the link was sent for
+    assert "新的通知和确认链接" in response_text
+    assert "A new message with a new link has been sent" in response_text
+    assert "<form" not in response_text
+    assert "已确认收到" not in response_text
+    fire = world.street.by_id["huamu-fire"]
+    assert (fire.state, fire.acknowledged_by) == (IncidentState.OPEN, None)
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_a_yellow_link_on_a_red_incident_acknowledges_nothing(
+    world: World, method: str
+) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei", Level.YELLOW)
+    response = await world.client.request(method, path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert "张伟" in response.text
+    assert_outdated(world, response.text)
+    assert world.refused == [("outdated", prefix(path))]
+
+
+async def test_an_outdated_link_is_not_used_up(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei", Level.YELLOW)
+    for _ in range(2):  # the person taps twice: told twice, never "already used"
+        response = await world.client.post(path)
+        assert response.status_code == 200
+        assert_outdated(world, response.text)
+    assert world.refused == [("outdated", prefix(path))] * 2
+    set_level(world, "huamu-fire", Level.YELLOW)  # back to what the link was sent for
+    assert "确认收到 / I have it" in (await world.client.get(path)).text
+    response = await world.client.post(path)
+    assert response.status_code == 200
+    assert "已确认收到" in response.text
+    assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
+
+
+async def test_acknowledged_at_yellow_reopened_at_red_the_old_link_acknowledges_nothing(
+    world: World,
+) -> None:
+    set_level(world, "huamu-fire", Level.YELLOW)
+    old = world.ack_path("huamu-fire", "zhang-wei", Level.YELLOW)
+    peek = world.ack_path("huamu-fire", "zhang-wei", Level.YELLOW)  # a second yellow page
+    assert (await world.client.post(old)).status_code == 200
+    assert world.street.by_id["huamu-fire"].state is IncidentState.ACKNOWLEDGED
+    reopened = {"state": IncidentState.OPEN, "acknowledged_at": None, "acknowledged_by": None}
+    set_level(world, "huamu-fire", Level.RED, **reopened)  # risen: reopened and paged at red
+    for method in METHODS:
+        response = await world.client.request(method, peek)
+        assert response.status_code == 200
+        assert_outdated(world, response.text)
+    assert [r for r, _ in world.refused] == ["outdated", "outdated"]
+    new = world.ack_path("huamu-fire", "zhang-wei", Level.RED)  # the red page's link
+    assert (await world.client.post(new)).status_code == 200
+    fire = world.street.by_id["huamu-fire"]
+    assert (fire.state, fire.acknowledged_by) == (IncidentState.ACKNOWLEDGED, "zhang-wei")
+
+
+async def test_a_red_link_on_a_red_incident_acknowledges(world: World) -> None:
+    path = world.ack_path("huamu-fire", "zhang-wei", Level.RED)
+    assert "确认收到 / I have it" in (await world.client.get(path)).text
+    response = await world.client.post(path)
+    assert response.status_code == 200
+    assert "已确认收到" in response.text
+    fire = world.street.by_id["huamu-fire"]
+    assert (fire.state, fire.acknowledged_by) == (IncidentState.ACKNOWLEDGED, "zhang-wei")
+    assert world.refused == []
+
+
+@pytest.mark.parametrize(("sent", "now"), [(Level.RED, Level.ORANGE), (Level.ORANGE, Level.BLUE)])
+async def test_a_link_sent_at_a_higher_level_than_now_acknowledges(
+    world: World, sent: Level, now: Level
+) -> None:
+    set_level(world, "huamu-fire", now)
+    path = world.ack_path("huamu-fire", "zhang-wei", sent)
+    assert (await world.client.get(path)).status_code == 200
+    assert "已确认收到" in (await world.client.post(path)).text
+    assert world.street.by_id["huamu-fire"].acknowledged_by == "zhang-wei"
+    assert world.refused == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_an_outdated_link_to_a_closed_or_unknown_incident_says_so(
+    world: World, method: str
+) -> None:
+    closed = world.ack_path("huamu-closed", "zhang-wei", Level.BLUE)
+    assert (await world.client.request(method, closed)).status_code == 409
+    unknown = world.ack_path("nope", "zhang-wei", Level.BLUE)
+    assert (await world.client.request(method, unknown)).status_code == 404
+    assert world.refused == []

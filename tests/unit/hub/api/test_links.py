@@ -12,6 +12,7 @@ import pytest
 
 from hub.notify.links import LinkClaim, LinkRefused, LinkSigner, UsedLinks, UsedLinksError
 from streetwatch.clock import ManualClock
+from streetwatch.levels import Level
 
 SECRET = b"s" * 32
 TTL_S = 3600
@@ -38,30 +39,40 @@ def refusal(links: LinkSigner, token: str) -> str:
 def test_round_trip() -> None:
     clock = ManualClock()
     links = signer(clock)
-    url = links.url("inc-1", "zhang-wei")
+    url = links.url("inc-1", "zhang-wei", Level.YELLOW)
     assert url.startswith("https://hub.example.cn/ack/")
     claim = links.verify(url.rsplit("/", 1)[1])
     assert claim.incident_id == "inc-1"
     assert claim.responder_id == "zhang-wei"
+    assert claim.level is Level.YELLOW
     assert claim.expires == int(clock.now()) + TTL_S
     assert len(claim.nonce) >= 16
 
 
+@pytest.mark.parametrize("level", list(Level))
+def test_the_level_round_trips(level: Level) -> None:
+    links = signer(ManualClock())
+    url = links.url("inc-1", "zhang-wei", level)
+    assert links.verify(url.rsplit("/", 1)[1]).level is level
+
+
 def test_every_link_has_its_own_nonce() -> None:
     links = signer(ManualClock())
-    claims = {links.verify(links.token("inc-1", "zhang-wei")).nonce for _ in range(50)}
+    claims = {
+        links.verify(links.token("inc-1", "zhang-wei", Level.YELLOW)).nonce for _ in range(50)
+    }
     assert len(claims) == 50
 
 
 def test_signature_of_another_secret_is_forged() -> None:
     clock = ManualClock()
-    token = signer(clock, b"x" * 32).token("inc-1", "zhang-wei")
+    token = signer(clock, b"x" * 32).token("inc-1", "zhang-wei", Level.YELLOW)
     assert refusal(signer(clock), token) == "forged"
 
 
 def test_flipped_signature_is_forged() -> None:
     links = signer(ManualClock())
-    body, mac = links.token("inc-1", "zhang-wei").split(".")
+    body, mac = links.token("inc-1", "zhang-wei", Level.YELLOW).split(".")
     raw = bytearray(unb64(mac))
     raw[0] ^= 1
     assert refusal(links, f"{body}.{b64(bytes(raw))}") == "forged"
@@ -69,9 +80,10 @@ def test_flipped_signature_is_forged() -> None:
 
 def test_tampered_payload_is_forged() -> None:
     links = signer(ManualClock())
-    body, mac = links.token("inc-1", "zhang-wei").split(".")
+    body, mac = links.token("inc-1", "zhang-wei", Level.YELLOW).split(".")
     payload = json.loads(unb64(body))
-    for field, value in (("i", "inc-2"), ("r", "li-na"), ("e", payload["e"] + 86400)):
+    changes = (("i", "inc-2"), ("r", "li-na"), ("lv", "red"), ("e", payload["e"] + 86400))
+    for field, value in changes:
         tampered = b64(json.dumps({**payload, field: value}, separators=(",", ":")).encode())
         assert refusal(links, f"{tampered}.{mac}") == "forged", field
 
@@ -86,12 +98,31 @@ def test_malformed(token: str) -> None:
 
 def test_one_spelling_per_token() -> None:
     links = signer(ManualClock())
-    body, mac = links.token("inc-1", "zhang-wei").split(".")
+    body, mac = links.token("inc-1", "zhang-wei", Level.YELLOW).split(".")
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(mac[-1])  # 43 characters carry 256 bits: the last 2 bits are unused
     lookalike = mac[:-1] + alphabet[last ^ 1]
     assert unb64(lookalike) == unb64(mac)
     assert refusal(links, f"{body}.{lookalike}") == "malformed"
+
+
+def test_a_signed_token_of_version_1_without_a_level_is_malformed() -> None:
+    clock = ManualClock()
+    expires = int(clock.now()) + TTL_S
+    old = {"v": 1, "i": "inc-1", "r": "zhang-wei", "e": expires, "n": "n" * 16}
+    body = json.dumps(old, separators=(",", ":")).encode()
+    mac = hmac.new(SECRET, body, hashlib.sha256).digest()
+    assert refusal(signer(clock), f"{b64(body)}.{b64(mac)}") == "malformed"
+
+
+@pytest.mark.parametrize("level", ["purple", "", 4, None])
+def test_a_signed_token_of_an_unknown_level_is_malformed(level: object) -> None:
+    clock = ManualClock()
+    expires = int(clock.now()) + TTL_S
+    data = {"v": 2, "i": "inc-1", "r": "zhang-wei", "lv": level, "e": expires, "n": "n" * 16}
+    body = json.dumps(data, separators=(",", ":")).encode()
+    mac = hmac.new(SECRET, body, hashlib.sha256).digest()
+    assert refusal(signer(clock), f"{b64(body)}.{b64(mac)}") == "malformed"
 
 
 def test_signed_garbage_is_malformed() -> None:
@@ -103,7 +134,7 @@ def test_signed_garbage_is_malformed() -> None:
 async def test_expired_on_the_clock() -> None:
     clock = ManualClock()
     links = signer(clock)
-    token = links.token("inc-1", "zhang-wei")
+    token = links.token("inc-1", "zhang-wei", Level.YELLOW)
     await clock.advance(TTL_S - 1)
     assert links.verify(token).incident_id == "inc-1"
     await clock.advance(1)
@@ -124,7 +155,7 @@ async def test_claim_once() -> None:
 
 async def test_reuse_refused_across_reopen(tmp_path: Path) -> None:
     clock = ManualClock()
-    claim = signer(clock).verify(signer(clock).token("inc-1", "zhang-wei"))
+    claim = signer(clock).verify(signer(clock).token("inc-1", "zhang-wei", Level.YELLOW))
     async with UsedLinks(tmp_path / "used.sqlite3", clock=clock) as used:
         assert await used.claim(claim.nonce, claim.expires)
     async with UsedLinks(tmp_path / "used.sqlite3", clock=clock) as used:
@@ -166,6 +197,6 @@ async def test_one_hub_per_file(tmp_path: Path) -> None:
 
 
 def test_claim_is_a_frozen_value() -> None:
-    claim = LinkClaim(incident_id="i", responder_id="r", nonce="n" * 16, expires=1)
+    claim = LinkClaim(incident_id="i", responder_id="r", level=Level.RED, nonce="n" * 16, expires=1)
     with pytest.raises(ValueError, match="frozen"):
         claim.expires = 2  # type: ignore[misc]

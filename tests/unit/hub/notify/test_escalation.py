@@ -160,7 +160,7 @@ async def running(
         clock=w.clock,
         audit=w.audit,
         render=render,
-        link=lambda i, r: f"https://ack/{i}/{r}",
+        link=lambda i, r, level: f"https://ack/{i}/{r}/{level}",
     )
     async with escalator:
         yield w, escalator
@@ -188,7 +188,7 @@ async def test_an_unanswered_red_incident_is_renotified_then_escalated_tier_by_t
         assert [p[2] for p in await w.run_for(120)] == ["chen", "li", "wang", "zhao"]  # 480 s
         li = [n for _, _, n, _ in w.log if n.recipient.id == "li"]
         assert [(n.attempt, n.tier, n.message.ack_url) for n in li] == [
-            (a, 0, "https://ack/inc-1/li") for a in range(1, 6)
+            (a, 0, "https://ack/inc-1/li/red") for a in range(1, 6)
         ]
         assert {(n.recipient.id, n.tier) for _, _, n, _ in w.log} >= {("zhao", 1), ("chen", 2)}
         assert w.audit.rounds() == [
@@ -363,6 +363,13 @@ async def test_an_acknowledged_incident_whose_level_rises_is_paged_at_once_at_th
         await w.clock.settle()
         assert w.pages() == [(150, "wecom", "li"), (150, "wecom", "wang")]
         assert [n.message.title for _, _, n, _ in w.log[-2:]] == ["red inc-1", "red inc-1"]
+        # each link is signed for the level its message tells, so a yellow one cannot ack red
+        assert [(n.recipient.id, n.message.ack_url) for _, _, n, _ in w.log] == [
+            ("li", "https://ack/inc-1/li/yellow"),
+            ("wang", "https://ack/inc-1/wang/yellow"),
+            ("li", "https://ack/inc-1/li/red"),
+            ("wang", "https://ack/inc-1/wang/red"),
+        ]
         (pending,) = esc.pending()
         assert (pending.level, pending.next_at) == (Level.RED, T0 + 270)  # red's 120 s timeout
         assert len(await w.run_for(120)) == 2  # 270: tier 0 again
