@@ -60,6 +60,7 @@ class Responding(Component):
         publish_retained: Publish,
         collector: HubCollector,
         clock: Clock,
+        record: Callable[[Incident], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.state_dir = state_dir
@@ -69,6 +70,7 @@ class Responding(Component):
         self.board = IncidentBoard(tree, self._publish_guarded(publish_retained))
         self.changes: list[Callable[[Incident], None]] = []  # extra listeners (tests, metrics)
         self._collector = collector
+        self._record = record  # into the time series (the `incident` measurement)
         self.api: ApiServer | None = None
         self._names: dict[Language, dict[str, str]] = {}
 
@@ -142,6 +144,8 @@ class Responding(Component):
     async def _changed(self, incident: Incident, previous: Incident | None) -> None:
         await self.escalator.incident_changed(incident, previous)
         await self.board.changed(incident, now_ms(self.clock))
+        if self._record is not None:
+            await self._record(incident)
         for listener in self.changes:
             listener(incident)
 

@@ -32,6 +32,7 @@ from hub.registry import GatewayRegistry
 from hub.responding import Responding
 from hub.storage.base import Point
 from hub.storage.open import open_backend
+from hub.storage.schema import incident_points
 from hub.storage.spool import Spool
 from hub.storage.sqlite_store import SqliteStore
 from hub.storage.writer import StoreWriter
@@ -138,6 +139,7 @@ class Hub(Component):
                 ),
                 collector=HubCollector(self),
                 clock=self.clock,
+                record=lambda incident: self.writer.add(incident_points(incident), Handover()),
             )
         )
         self.intake.observe = lambda batch, origin: self.responding.hydrants.observe(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hub.events import HubEvent
+from hub.incidents.model import Incident
 from hub.storage.base import FieldValue, Point
 from streetwatch.kinds import KINDS, KindName
 from streetwatch.location import Area, Placement
@@ -40,6 +41,7 @@ __all__ = [
     "event_points",
     "health_points",
     "hub_event_points",
+    "incident_points",
     "state_points",
     "telemetry_points",
     "window_measurement",
@@ -84,6 +86,11 @@ def _table() -> Mapping[str, Measurement]:
             "hub_event",
             ("type", "level", "district", "street", "community", "gateway", "sensor", "cause"),
             "presence changes and refusals noticed by the hub",
+        ),
+        Measurement(
+            "incident",
+            ("district", "street", "community", "hazard", "level", "state", "scope"),
+            "every change of an incident (opened, level, acknowledged, resolved, closed)",
         ),
     ]
     return MappingProxyType({m.name: m for m in rows})
@@ -227,3 +234,25 @@ def hub_event_points(event: HubEvent) -> list[Point]:
     if event.since is not None:
         fields["since_ms"] = event.since
     return [Point("hub_event", _sorted(tags), fields, event.t)]
+
+
+def incident_points(incident: Incident) -> list[Point]:
+    """``incident``: one point per change; ``street`` is ``*`` for district and city ones."""
+    tags = {
+        "district": incident.district,
+        "street": incident.street or "*",
+        "hazard": incident.hazard.value,
+        "level": incident.level.value,
+        "state": incident.state.value,
+        "scope": incident.scope.value,
+    }
+    if incident.community is not None:
+        tags["community"] = incident.community
+    fields: dict[str, FieldValue] = {
+        "id": incident.id,
+        "count": 1,
+        "muted": incident.muted,
+        "acknowledged_by": incident.acknowledged_by or "",
+        "open_s": (incident.updated_at - incident.opened_at) / 1000,
+    }
+    return [Point("incident", _sorted(tags), fields, incident.updated_at)]

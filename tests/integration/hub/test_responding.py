@@ -24,6 +24,7 @@ from support.waiting import eventually
 
 from hub.incidents.model import IncidentState
 from hub.service import Hub
+from hub.storage.base import QueryFilter
 from streetwatch.clock import ManualClock, now_ms
 from streetwatch.codec import load_json, validate
 from streetwatch.levels import Level
@@ -134,6 +135,11 @@ async def test_unanswered_red_escalates_and_one_tap_stops_everything(
             (shown,) = [i for i in board.incidents if i.id == incident]
             assert (shown.id, shown.state, shown.level) == (incident, "acknowledged", Level.RED)
             assert shown.acknowledged_by == "li"
+            await hub.writer.flush()
+            history = await hub.backend.query(QueryFilter(since_ms=0, measurement="incident"))
+            states = [r.tags["state"] for r in history if r.fields["id"] == incident]
+            assert states[0] == "open"
+            assert "acknowledged" in states  # every change in the time series, for Grafana
             trail = await hub.responding.store.audit_csv(incident)
             assert "acknowledged" in trail
             assert trail.count("notified") >= 4

@@ -307,9 +307,43 @@ def test_measurement_table_lists_every_measurement_and_tag() -> None:
     for p in points:
         assert [k for k, _ in p.tags] == sorted(k for k, _ in p.tags)
         assert {k for k, _ in p.tags} <= set(MEASUREMENTS[p.measurement].tags), p.measurement
-    assert len(MEASUREMENTS) == 2 * len(KindName) + 4
+    assert len(MEASUREMENTS) == 2 * len(KindName) + 5
 
 
 @pytest.mark.parametrize("name", sorted(MEASUREMENTS))
 def test_docs_describe_every_measurement(name: str) -> None:
     assert f"`{name}`" in DOCS.read_text(encoding="utf-8")
+
+
+def test_an_incident_change_is_one_point_at_its_update_time() -> None:
+    from hub.incidents.model import Incident, IncidentScope, IncidentState
+    from hub.storage.schema import incident_points
+    from streetwatch.anomalies import Hazard
+    from streetwatch.levels import Level
+
+    wide = Incident(
+        id="I-20261122-0001",
+        key="k",
+        hazard=Hazard.FLOOD,
+        scope=IncidentScope.DISTRICT,
+        district="pudong",
+        street=None,
+        level=Level.RED,
+        state=IncidentState.ACKNOWLEDGED,
+        acknowledged_by="li",
+        opened_at=1_000,
+        updated_at=61_000,
+    )
+    (point,) = incident_points(wide)
+    assert point.measurement == "incident"
+    assert dict(point.tags) == {
+        "district": "pudong",
+        "street": "*",
+        "hazard": "flood",
+        "level": "red",
+        "state": "acknowledged",
+        "scope": "district",
+    }
+    assert point.fields["open_s"] == 60.0
+    assert point.fields["acknowledged_by"] == "li"
+    assert point.time_ms == 61_000
