@@ -5,12 +5,13 @@ connects (``path=None``: a database in memory) and runs the subclass's
 :meth:`~SqliteFile._setup` (pragmas, schema, running totals), closing the connection again if
 that fails; leaving closes it once no transaction holds ``_lock``, under which
 :meth:`~SqliteFile._transaction` runs one write transaction. The gateway's outbox and the hub's
-spool, sequence store and dead letters are built on it.
+spool, sequence store, dead letters, incident store and used links are built on it.
 
-:func:`use_exclusive_wal` and :func:`create_schema` are the steps of ``_setup`` they share.
-Errors a person reads stay each subclass's own: it names its exception type and words its
-messages, in the hooks of :class:`SqliteFile` and in the callables it gives
-:func:`use_exclusive_wal`.
+:func:`use_exclusive_wal` and :func:`create_schema` are the steps of ``_setup`` they share; the
+default ``_setup`` runs both. The errors a person reads are worded here once, from what a
+subclass sets: its exception type, the word naming its file (``_what``) and the advice that
+differs (``_schema_advice``, ...). A subclass whose wording differs further overrides the hook
+that words that error.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import ClassVar, Self
@@ -31,15 +32,41 @@ __all__ = ["SqliteFile", "create_schema", "use_exclusive_wal"]
 class SqliteFile(ABC):
     """``async with`` opens the file; inside it :meth:`_open` returns the connection.
 
-    A subclass sets the two ``RuntimeError`` messages, implements :meth:`_setup` and
-    :meth:`_missing_directory`, and holds ``_lock`` for every transaction (:meth:`_transaction`
-    does).
+    A subclass sets the two ``RuntimeError`` messages, ``_error`` and ``_what`` (not needed if
+    it overrides every hook that words an error), and holds ``_lock`` for every transaction
+    (:meth:`_transaction` does). With the default :meth:`_setup` it also sets ``_schema``,
+    ``_schema_version`` and ``_schema_advice``.
     """
 
     _already_open: ClassVar[str]
     """Raised (as ``RuntimeError``) when the object is entered while it is open."""
     _not_open: ClassVar[str]
     """Raised (as ``RuntimeError``) by :meth:`_open` outside ``async with``."""
+
+    _error: ClassVar[type[Exception]]
+    """The type of the errors worded here (called with the message)."""
+    _what: ClassVar[str]
+    """What the file holds, as the errors name it: ``"sequence"`` makes "the sequence file",
+    "a sequence database", "sequence schema"."""
+    _article: ClassVar[str] = "a"
+    """The article before ``_what``: ``"an"`` for "an incident database"."""
+    _cannot_use_advice: ClassVar[str] = (
+        "another hub may be using it: stop that one or give this one its own path"
+    )
+    """What to do when the file cannot be switched to WAL, most often because another process
+    holds it (the default suits the hub's files)."""
+    _not_a_database_advice: ClassVar[str] = "move it aside"
+    """What to do with a file that is no SQLite database."""
+
+    _schema: ClassVar[str]
+    """The ``CREATE`` statements of a new file, each ending in ``;`` (see :func:`create_schema`)."""
+    _schema_version: ClassVar[int]
+    """The schema version this software reads and writes."""
+    _schema_advice: ClassVar[str]
+    """What to do with a file of another schema version."""
+
+    synchronous: str = "FULL"
+    """``PRAGMA synchronous`` with the exclusive WAL of the default :meth:`_setup`."""
 
     def __init__(self, path: Path | None, *, lock_timeout_s: float = 5.0) -> None:
         """``lock_timeout_s``: how long connecting waits for another process to let go of the
@@ -103,13 +130,58 @@ class SqliteFile(ABC):
                 raise
             raise error from exc
 
-    @abstractmethod
     async def _setup(self, db: aiosqlite.Connection) -> None:
-        """Run once ``db`` is connected; if it raises, ``db`` is closed and the error passes."""
+        """Run once ``db`` is connected; if it raises, ``db`` is closed and the error passes.
 
-    @abstractmethod
+        By default: unless in memory, lock the file and switch it to WAL
+        (:meth:`_use_exclusive_wal`), then create or check the schema (:meth:`_create_schema`).
+        """
+        if self.path is not None:
+            await self._use_exclusive_wal(db)
+        await self._create_schema(db)
+
+    async def _use_exclusive_wal(self, db: aiosqlite.Connection) -> None:
+        """:func:`use_exclusive_wal` with ``synchronous`` and the errors worded below."""
+        await use_exclusive_wal(
+            db,
+            self.synchronous,
+            cannot_use=self._cannot_use,
+            not_a_database=self._not_a_database,
+            refused=self._wal_refused,
+        )
+
+    async def _create_schema(self, db: aiosqlite.Connection) -> None:
+        """:func:`create_schema` with ``_schema``; a file of another version is refused."""
+        version = await create_schema(db, self._schema, self._schema_version)
+        if version != self._schema_version:
+            raise self._error(
+                f"{self.path} has {self._what} schema {version}, this software reads "
+                f"{self._schema_version}; {self._schema_advice}"
+            )
+
     def _missing_directory(self, path: Path) -> Exception:
         """The error to raise when the directory ``path`` would be in does not exist."""
+        return self._error(
+            f"cannot open the {self._what} file {path}: its directory does not exist; "
+            "create it or configure another path"
+        )
+
+    def _cannot_use(self, exc: sqlite3.OperationalError) -> Exception:
+        """The error to raise when SQLite cannot switch the file to WAL (``exc``)."""
+        return self._error(
+            f"cannot use the {self._what} file {self.path}: {exc}; {self._cannot_use_advice}"
+        )
+
+    def _not_a_database(self, exc: sqlite3.DatabaseError) -> Exception:
+        """The error to raise when the file is no SQLite database (``exc``)."""
+        return self._error(
+            f"{self.path} is not {self._article} {self._what} database ({exc}); "
+            f"{self._not_a_database_advice}"
+        )
+
+    def _wal_refused(self, mode: str) -> Exception:
+        """The error to raise when SQLite answered journal mode ``mode``, not WAL."""
+        return self._error(f"{self.path}: the file system refused WAL mode")
 
     def _cannot_connect(self, exc: sqlite3.Error) -> Exception | None:
         """The error to raise when connecting fails with ``exc``; ``None`` lets ``exc`` pass."""

@@ -21,7 +21,6 @@ opened with an exclusive lock: one gateway agent per outbox file.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -47,7 +46,7 @@ from edge.outbox.base import (
     pressure_of,
     telemetry_fits,
 )
-from streetwatch.sqlite_file import SqliteFile, use_exclusive_wal
+from streetwatch.sqlite_file import SqliteFile
 
 SCHEMA_VERSION = 1
 SYNCHRONOUS_MODES = ("FULL", "EXTRA", "NORMAL", "OFF")
@@ -85,6 +84,17 @@ class SqliteOutbox(SqliteFile):
     path: Path
     _already_open = "this outbox is already open"
     _not_open = "use the outbox inside `async with SqliteOutbox(...) as box:`"
+    _error = OutboxError
+    _what = "outbox"
+    _article = "an"
+    _cannot_use_advice = (
+        "only one gateway agent may use an outbox file: stop the other one or give this one its "
+        "own path"
+    )
+    _not_a_database_advice = "move it aside or configure another path"
+    _schema = _SCHEMA
+    _schema_version = SCHEMA_VERSION
+    _schema_advice = "run the matching StreetWatch version to drain it"
 
     def __init__(
         self,
@@ -341,53 +351,18 @@ class SqliteOutbox(SqliteFile):
         """The running totals are changed as a transaction goes; read them again."""
         await self._load(db)
 
-    def _missing_directory(self, path: Path) -> OutboxError:
-        return OutboxError(
-            f"cannot open the outbox file {path}: its directory does not exist; "
-            "create it or configure another path"
-        )
-
     def _cannot_connect(self, exc: sqlite3.Error) -> OutboxError:
         return OutboxError(
             f"cannot open the outbox file {self.path}: {exc}; "
             "check that its directory exists and is writable"
         )
 
+    def _wal_refused(self, mode: str) -> OutboxError:
+        return OutboxError(f"{self.path}: the file system refused WAL mode (got {mode!r})")
+
     async def _setup(self, db: aiosqlite.Connection) -> None:
-        await use_exclusive_wal(
-            db,
-            self.synchronous,
-            cannot_use=lambda exc: OutboxError(
-                f"cannot use the outbox file {self.path}: {exc}; only one gateway agent may "
-                "use an outbox file: stop the other one or give this one its own path"
-            ),
-            not_a_database=lambda exc: OutboxError(
-                f"{self.path} is not an outbox database ({exc}); move it aside or configure "
-                "another path"
-            ),
-            refused=lambda mode: OutboxError(
-                f"{self.path}: the file system refused WAL mode (got {mode!r})"
-            ),
-        )
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
-            if version == 0:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version != SCHEMA_VERSION:
-                raise OutboxError(
-                    f"{self.path} has outbox schema {version}, this software reads "
-                    f"{SCHEMA_VERSION}; run the matching StreetWatch version to drain it"
-                )
-            await db.execute("UPDATE outbox SET sent_ms = NULL WHERE sent_ms IS NOT NULL")
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
-            raise
+        await super()._setup(db)  # exclusive WAL, then the schema
+        await db.execute("UPDATE outbox SET sent_ms = NULL WHERE sent_ms IS NOT NULL")
         await self._load(db)
 
     async def _load(self, db: aiosqlite.Connection) -> None:

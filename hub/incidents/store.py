@@ -17,13 +17,10 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
-
-import aiosqlite
 
 from hub.incidents.audit import AuditAction, AuditEntry
 from hub.incidents.model import Incident, IncidentState
-from streetwatch.sqlite_file import SqliteFile, create_schema, use_exclusive_wal
+from streetwatch.sqlite_file import SqliteFile
 
 __all__ = ["IncidentStore", "IncidentStoreError"]
 
@@ -60,6 +57,12 @@ class IncidentStore(SqliteFile):
 
     _already_open = "this incident store is already open"
     _not_open = "the incident store is not open: use `async with`"
+    _error = IncidentStoreError
+    _what = "incident"
+    _article = "an"
+    _schema = _SCHEMA
+    _schema_version = SCHEMA_VERSION
+    _schema_advice = "upgrade the software or move the file aside"
 
     async def next_id(self, t_ms: int, prefix: str = "I") -> str:
         """A new incident id for an incident opened at ``t_ms`` (durable before it returns)."""
@@ -160,34 +163,10 @@ class IncidentStore(SqliteFile):
             rows = await self._open().execute_fetchall(f"SELECT body FROM incident {where}", args)
         return [Incident.model_validate_json(row[0]) for row in rows]
 
-    def _missing_directory(self, path: Path) -> IncidentStoreError:
+    def _wal_refused(self, mode: str) -> IncidentStoreError:
         return IncidentStoreError(
-            f"cannot open the incident file {path}: its directory does not exist; "
-            "create it or configure another path"
+            f"{self.path}: the file system refused WAL mode; use a local disk"
         )
-
-    async def _setup(self, db: aiosqlite.Connection) -> None:
-        if self.path is not None:
-            await use_exclusive_wal(
-                db,
-                "FULL",
-                cannot_use=lambda exc: IncidentStoreError(
-                    f"cannot use the incident file {self.path}: {exc}; another hub may be "
-                    "using it: stop that one or give this one its own path"
-                ),
-                not_a_database=lambda exc: IncidentStoreError(
-                    f"{self.path} is not an incident database ({exc}); move it aside"
-                ),
-                refused=lambda _: IncidentStoreError(
-                    f"{self.path}: the file system refused WAL mode; use a local disk"
-                ),
-            )
-        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise IncidentStoreError(
-                f"{self.path} has incident schema {version}, this software reads "
-                f"{SCHEMA_VERSION}; upgrade the software or move the file aside"
-            )
 
 
 def _audit_row(e: AuditEntry) -> tuple[object, ...]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from streetwatch.sqlite_file import SqliteFile, create_schema
+from streetwatch.sqlite_file import SqliteFile
 
 SCHEMA_VERSION = 1
 MAX_TOPIC_CHARS = 1024
@@ -61,6 +61,12 @@ class DeadLetter:
 class DeadLetters(SqliteFile):
     _already_open = "these dead letters are already open"
     _not_open = "the dead letters are not open: use `async with`"
+    _error = DeadLetterError
+    _what = "dead-letter"
+    _schema = _SCHEMA
+    _schema_version = SCHEMA_VERSION
+    _schema_advice = "move the file aside"
+    synchronous = "NORMAL"
 
     def __init__(
         self, path: Path | None, max_entries: int = 10_000, max_payload_bytes: int = 65_536
@@ -143,14 +149,10 @@ class DeadLetters(SqliteFile):
         )
 
     async def _setup(self, db: aiosqlite.Connection) -> None:
+        # WAL, but not locked exclusively as the default `_setup` would.
         await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise DeadLetterError(
-                f"{self.path} has dead-letter schema {version}, this software reads "
-                f"{SCHEMA_VERSION}; move the file aside"
-            )
+        await db.execute(f"PRAGMA synchronous = {self.synchronous}")
+        await self._create_schema(db)
         ((self._entries,),) = await db.execute_fetchall("SELECT COUNT(*) FROM letter")
         rows = await db.execute_fetchall("SELECT reason, count FROM refused")
         self._counts = {str(row[0]): int(row[1]) for row in rows}

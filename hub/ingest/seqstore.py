@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import aiosqlite
-
-from streetwatch.sqlite_file import SqliteFile, create_schema, use_exclusive_wal
+from streetwatch.sqlite_file import SqliteFile
 
 SCHEMA_VERSION = 1
 RangeKind = Literal["stored", "lost"]
@@ -77,6 +75,11 @@ class SeqStore(SqliteFile):
 
     _already_open = "this sequence store is already open"
     _not_open = "the sequence store is not open: use `async with`"
+    _error = SeqStoreError
+    _what = "sequence"
+    _schema = _SCHEMA
+    _schema_version = SCHEMA_VERSION
+    _schema_advice = "move the file aside (the hub then re-confirms what gateways send again)"
 
     def __init__(self, path: Path | None, *, lock_timeout_s: float = 5.0) -> None:
         super().__init__(path, lock_timeout_s=lock_timeout_s)
@@ -130,31 +133,3 @@ class SeqStore(SqliteFile):
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
                 raise
-
-    def _missing_directory(self, path: Path) -> SeqStoreError:
-        return SeqStoreError(
-            f"cannot open the sequence file {path}: its directory does not exist; "
-            "create it or configure another path"
-        )
-
-    async def _setup(self, db: aiosqlite.Connection) -> None:
-        if self.path is not None:
-            await use_exclusive_wal(
-                db,
-                "FULL",
-                cannot_use=lambda exc: SeqStoreError(
-                    f"cannot use the sequence file {self.path}: {exc}; another hub may be "
-                    "using it: stop that one or give this one its own path"
-                ),
-                not_a_database=lambda exc: SeqStoreError(
-                    f"{self.path} is not a sequence database ({exc}); move it aside"
-                ),
-                refused=lambda _: SeqStoreError(f"{self.path}: the file system refused WAL mode"),
-            )
-        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise SeqStoreError(
-                f"{self.path} has sequence schema {version}, this software reads "
-                f"{SCHEMA_VERSION}; move the file aside (the hub then re-confirms what "
-                "gateways send again)"
-            )

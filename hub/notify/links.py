@@ -33,12 +33,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from streetwatch.clock import Clock, SystemClock
 from streetwatch.levels import Level
-from streetwatch.sqlite_file import SqliteFile, create_schema, use_exclusive_wal
+from streetwatch.sqlite_file import SqliteFile
 
 __all__ = ["LinkClaim", "LinkRefused", "LinkSigner", "RefusalReason", "UsedLinks", "UsedLinksError"]
 
@@ -188,6 +187,13 @@ class UsedLinks(SqliteFile):
 
     _already_open = "the used-links store is already open"
     _not_open = "the used-links store is not open: use `async with`"
+    _error = UsedLinksError
+    _what = "used-links"
+    _schema = _SCHEMA
+    _schema_version = SCHEMA_VERSION
+    _schema_advice = (
+        "move the file aside (links already used could then be used once more until they expire)"
+    )
 
     def __init__(
         self, path: Path | None, *, clock: Clock | None = None, lock_timeout_s: float = 5.0
@@ -216,31 +222,3 @@ class UsedLinks(SqliteFile):
         """Forget a claim whose acknowledgement failed, so the person can tap again."""
         async with self._transaction() as db:
             await db.execute("DELETE FROM used_link WHERE nonce = ?", (nonce,))
-
-    def _missing_directory(self, path: Path) -> UsedLinksError:
-        return UsedLinksError(
-            f"cannot open the used-links file {path}: its directory does not exist; "
-            "create it or configure another path"
-        )
-
-    async def _setup(self, db: aiosqlite.Connection) -> None:
-        if self.path is not None:
-            await use_exclusive_wal(
-                db,
-                "FULL",
-                cannot_use=lambda exc: UsedLinksError(
-                    f"cannot use the used-links file {self.path}: {exc}; another hub may be "
-                    "using it: stop that one or give this one its own path"
-                ),
-                not_a_database=lambda exc: UsedLinksError(
-                    f"{self.path} is not a used-links database ({exc}); move it aside"
-                ),
-                refused=lambda _: UsedLinksError(f"{self.path}: the file system refused WAL mode"),
-            )
-        version = await create_schema(db, _SCHEMA, SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise UsedLinksError(
-                f"{self.path} has used-links schema {version}, this software reads "
-                f"{SCHEMA_VERSION}; move the file aside (links already used could then be "
-                "used once more until they expire)"
-            )
