@@ -469,7 +469,9 @@ class VictoriaMetricsService(Service):
 
     name = "victoria-metrics"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, dedup: bool = False) -> None:
+        # dedup: run as docs/storage.md recommends, keeping one sample per series and timestamp
+        self.dedup = dedup
         super().__init__(data_dir, free_port())
 
     @property
@@ -483,6 +485,7 @@ class VictoriaMetricsService(Service):
             f"-storageDataPath={self.data_dir / 'data'}",
             "-retentionPeriod=1",
             "-loggerLevel=WARN",
+            *(["-dedup.minScrapeInterval=1ms"] if self.dedup else []),
         ]
 
     def is_ready(self) -> bool:
@@ -531,7 +534,7 @@ class VictoriaMetricsService(Service):
             time.sleep(0.1)
 
 
-def start_victoriametrics(data_dir: Path) -> VictoriaMetricsService:
-    service = VictoriaMetricsService(data_dir)
+def start_victoriametrics(data_dir: Path, *, dedup: bool = False) -> VictoriaMetricsService:
+    service = VictoriaMetricsService(data_dir, dedup=dedup)
     service.start()
     return service

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
-from support.services import InfluxDBService, VictoriaMetricsService
+from support.services import InfluxDBService, VictoriaMetricsService, start_victoriametrics
 
 from hub.events import HubEvent, HubEventType
 from hub.storage.base import (
@@ -469,16 +469,10 @@ async def test_the_v2_store_writes_no_string_fields_to_victoriametrics(
     assert not names & {"gateway_state_software", "anomaly_event_id", "anomaly_event_detail"}
 
 
-class DedupVictoriaMetrics(VictoriaMetricsService):
-    def argv(self) -> list[str]:
-        return [*super().argv(), "-dedup.minScrapeInterval=1ms"]
-
-
 async def test_victoriametrics_with_dedup_stores_a_rewrite_once(
     tmp_path: Path, topic_prefix: str
 ) -> None:
-    vm = DedupVictoriaMetrics(tmp_path / "vm")
-    vm.start()
+    vm = start_victoriametrics(tmp_path / "vm", dedup=True)
     try:
         s = sample(topic_prefix)
         async with open_backend(v2_config(vm.url), tmp_path) as store:
