@@ -1,0 +1,357 @@
+"""Scoring a simulated run: the hub's incidents against the ground truth.
+
+An incident *matches* a true hazard when the hazard agrees, it opened within
+[start - 60 s, end + grace] and the places overlap:
+
+* street incident: same district, its street one of the hazard's, and the same community and
+  building where both name one;
+* district incident: same district, and one of its streets among the hazard's (or none listed);
+* city incident: the hazard's district among its districts (or none listed).
+
+Per hazard: detected or missed; times to detect (first match opened), to first page (first
+delivered page of a match) and to acknowledgement (first answer), all from the hazard's start so
+they read as one timeline; the level reached (highest of the matches) against the level deserved;
+duplicates (more than one match of the same scope and street; a district incident over street
+incidents is not one). Snapshots of one incident (same id) are merged first.
+
+An incident matching no hazard is *explained* when faults or nuisances recorded around its opening
+account for all its sensors (gateways, when it names no sensor; its place, when neither): a fault
+behind a device incident is a fault correctly reported; otherwise it is a false alarm. An
+unexplained one is a false incident.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from rich.table import Table
+
+from simulators.truth import TruthKind, TruthRecord
+from streetwatch.anomalies import Hazard
+from streetwatch.levels import Level
+
+__all__ = [
+    "HazardOutcome",
+    "ObservedAck",
+    "ObservedIncident",
+    "ObservedPage",
+    "Score",
+    "Summary",
+    "Timing",
+    "UnmatchedIncident",
+    "render_table",
+    "score",
+]
+
+LEAD_MS = 60_000  # an incident may open this long before the recorded start
+DEFAULT_GRACE_MS = 300_000  # ...and this long after the recorded end
+Scope = Literal["street", "district", "city"]
+Cause = Literal["false", "false_alarm", "fault_reported"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _HubSignal(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sensor: str | None = None
+    gateway: str | None = None
+
+
+class _HubIncident(BaseModel):
+    """The fields of the hub's Incident JSON that scoring reads (the rest is ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    hazard: Hazard
+    scope: Scope = "street"
+    district: str
+    street: str | None = None
+    community: str | None = None
+    building: str | None = None
+    level: Level
+    opened_at: int
+    acknowledged_at: int | None = None
+    signals: tuple[_HubSignal, ...] = ()
+    streets: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+
+
+class ObservedIncident(_Frozen):
+    """An incident as the scorer sees it, independent of the hub's models."""
+
+    id: str
+    hazard: Hazard
+    level: Level
+    scope: Scope = "street"
+    district: str
+    street: str | None = None
+    community: str | None = None
+    building: str | None = None
+    streets: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    opened_at: int
+    acknowledged_at: int | None = None
+    first_page_at: int | None = None
+    sensors: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
+
+    @classmethod
+    def from_hub_json(cls, data: Mapping[str, Any]) -> ObservedIncident:
+        """From the JSON of the hub's ``Incident`` (``hub/incidents/model.py``)."""
+        hub = _HubIncident.model_validate(data)
+        fields = hub.model_dump(exclude={"signals"})
+        sensors = sorted({s.sensor for s in hub.signals if s.sensor})
+        gateways = sorted({s.gateway for s in hub.signals if s.gateway})
+        return cls(**fields, sensors=tuple(sensors), gateways=tuple(gateways))
+
+    def merged(self, later: ObservedIncident) -> ObservedIncident:
+        """Two snapshots of this incident as one: the place of the later, the extremes of both."""
+
+        def first(a: int | None, b: int | None) -> int | None:
+            return min(x for x in (a, b) if x is not None) if (a, b) != (None, None) else None
+
+        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(sorted({*a, *b}))
+
+        return later.model_copy(
+            update={
+                "level": max(self.level, later.level),
+                "opened_at": min(self.opened_at, later.opened_at),
+                "acknowledged_at": first(self.acknowledged_at, later.acknowledged_at),
+                "first_page_at": first(self.first_page_at, later.first_page_at),
+                "streets": union(self.streets, later.streets),
+                "districts": union(self.districts, later.districts),
+                "sensors": union(self.sensors, later.sensors),
+                "gateways": union(self.gateways, later.gateways),
+            }
+        )
+
+
+class ObservedPage(_Frozen):
+    incident_id: str
+    t: int
+    recipient: str | None = None
+    channel: str | None = None
+    delivered: bool = True
+
+
+class ObservedAck(_Frozen):
+    incident_id: str
+    t: int
+    by: str | None = None
+
+
+class HazardOutcome(_Frozen):
+    truth: TruthRecord
+    incidents: tuple[str, ...]
+    detect_s: float | None  # None: missed
+    page_s: float | None
+    ack_s: float | None
+    reached: Level
+    agreement: Literal["exact", "under", "over"] | None
+    duplicates: int
+
+
+class UnmatchedIncident(_Frozen):
+    incident: str
+    hazard: Hazard
+    level: Level
+    place: str
+    cause: Cause
+    explained_by: tuple[str, ...]  # the ``what`` of the faults and nuisances behind it
+
+
+class Timing(_Frozen):
+    count: int
+    median_s: float | None
+    max_s: float | None
+
+
+class Summary(_Frozen):
+    hazards: int
+    detected: int
+    missed: int
+    false_incidents: int
+    false_alarms: int
+    faults_reported: int
+    duplicates: int
+    level_exact: int
+    level_under: int
+    level_over: int
+    unanswered: int  # detected hazards nobody acknowledged
+    detect: Timing
+    page: Timing
+    ack: Timing
+
+
+class Score(_Frozen):
+    summary: Summary
+    hazards: tuple[HazardOutcome, ...]
+    unmatched: tuple[UnmatchedIncident, ...]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+
+def score(
+    truth: Sequence[TruthRecord],
+    incidents: Iterable[ObservedIncident],
+    pages: Iterable[ObservedPage] = (),
+    acks: Iterable[ObservedAck] = (),
+    *,
+    grace_ms: int = DEFAULT_GRACE_MS,
+) -> Score:
+    merged: dict[str, ObservedIncident] = {}
+    for i in incidents:
+        merged[i.id] = merged[i.id].merged(i) if i.id in merged else i
+    paged = _earliest((p.incident_id, p.t) for p in pages if p.delivered)
+    acked = _earliest((a.incident_id, a.t) for a in acks)
+    others = [t for t in truth if t.kind is not TruthKind.HAZARD]
+    outcomes: list[HazardOutcome] = []
+    matched: set[str] = set()
+    for t in (t for t in truth if t.kind is TruthKind.HAZARD):
+        hits = [i for i in merged.values() if i.hazard is t.hazard and _during(t, i, grace_ms)]
+        hits = [i for i in hits if _overlaps(t, i)]
+        matched.update(i.id for i in hits)
+        outcomes.append(_outcome(t, hits, paged, acked))
+    unmatched = [_unmatched(i, others, grace_ms) for i in merged.values() if i.id not in matched]
+    return Score(
+        summary=_summary(outcomes, unmatched), hazards=tuple(outcomes), unmatched=tuple(unmatched)
+    )
+
+
+def _earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, t in pairs:
+        out[key] = min(t, out.get(key, t))
+    return out
+
+
+def _during(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> bool:
+    return t.start_ms - LEAD_MS <= i.opened_at <= t.end_ms + grace_ms
+
+
+def _overlaps(t: TruthRecord, i: ObservedIncident) -> bool:
+    if i.scope == "city":
+        return not i.districts or t.district in i.districts
+    if i.district != t.district:
+        return False
+    if i.scope == "district":
+        return not i.streets or bool(set(i.streets) & set(t.all_streets))
+    pairs = ((i.community, t.community), (i.building, t.building))
+    return i.street in t.all_streets and all(a is None or b is None or a == b for a, b in pairs)
+
+
+def _outcome(
+    t: TruthRecord, hits: list[ObservedIncident], paged: dict[str, int], acked: dict[str, int]
+) -> HazardOutcome:
+    def since(times: Iterable[int | None]) -> float | None:
+        known = [x for x in times if x is not None]
+        return (min(known) - t.start_ms) / 1000 if known else None
+
+    reached = max((i.level for i in hits), default=Level.NONE)
+    agreement = None
+    if hits:
+        agreement = "exact" if reached is t.level else ("under" if reached < t.level else "over")
+    groups = Counter((i.scope, i.district, i.street if i.scope == "street" else None) for i in hits)
+    return HazardOutcome(
+        truth=t,
+        incidents=tuple(i.id for i in hits),
+        detect_s=since(i.opened_at for i in hits),
+        page_s=since(x for i in hits for x in (i.first_page_at, paged.get(i.id))),
+        ack_s=since(x for i in hits for x in (i.acknowledged_at, acked.get(i.id))),
+        reached=reached,
+        agreement=agreement,
+        duplicates=sum(n - 1 for n in groups.values()),
+    )
+
+
+def _unmatched(i: ObservedIncident, others: list[TruthRecord], grace_ms: int) -> UnmatchedIncident:
+    around = [r for r in others if _during(r, i, grace_ms)]
+    mine = set(i.sensors) or set(i.gateways)
+    if mine:
+        causes = [r for r in around if mine & {*r.sensors, *r.gateways}]
+        covered = mine <= {x for r in causes for x in (*r.sensors, *r.gateways)}
+    else:
+        causes = [r for r in around if r.hazard is i.hazard and _overlaps(r, i)]
+        covered = bool(causes)
+    cause: Cause = "false"
+    if covered:
+        faults = all(r.kind is TruthKind.FAULT for r in causes)
+        cause = "fault_reported" if faults and i.hazard is Hazard.DEVICE else "false_alarm"
+    place = "/".join(p for p in (i.district, i.street, i.community, i.building) if p)
+    whats = tuple(sorted({r.what for r in causes})) if covered else ()
+    return UnmatchedIncident(
+        incident=i.id, hazard=i.hazard, level=i.level, place=place, cause=cause, explained_by=whats
+    )
+
+
+def _timing(values: Iterable[float | None]) -> Timing:
+    known = [v for v in values if v is not None]
+    if not known:
+        return Timing(count=0, median_s=None, max_s=None)
+    return Timing(count=len(known), median_s=statistics.median(known), max_s=max(known))
+
+
+def _summary(outcomes: list[HazardOutcome], unmatched: list[UnmatchedIncident]) -> Summary:
+    hit = [o for o in outcomes if o.incidents]
+    causes = Counter(u.cause for u in unmatched)
+    agree = Counter(o.agreement for o in hit)
+    return Summary(
+        hazards=len(outcomes),
+        detected=len(hit),
+        missed=len(outcomes) - len(hit),
+        false_incidents=causes["false"],
+        false_alarms=causes["false_alarm"],
+        faults_reported=causes["fault_reported"],
+        duplicates=sum(o.duplicates for o in outcomes),
+        level_exact=agree["exact"],
+        level_under=agree["under"],
+        level_over=agree["over"],
+        unanswered=sum(1 for o in hit if o.ack_s is None),
+        detect=_timing(o.detect_s for o in outcomes),
+        page=_timing(o.page_s for o in outcomes),
+        ack=_timing(o.ack_s for o in outcomes),
+    )
+
+
+_CAUSES = {"false": "false incident", "false_alarm": "false alarm", "fault_reported": "fault"}
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} s"
+
+
+def render_table(result: Score) -> Table:
+    """The score for the terminal: one row per hazard, then the incidents matching none."""
+    s = result.summary
+    caption = (
+        f"{s.detected}/{s.hazards} detected, {s.missed} missed, {s.false_incidents} false, "
+        f"{s.false_alarms} false alarms (nuisance/fault), {s.faults_reported} faults reported, "
+        f"{s.duplicates} duplicates, levels {s.level_exact} exact / {s.level_under} under / "
+        f"{s.level_over} over, {s.unanswered} unanswered; median detect {_s(s.detect.median_s)}"
+        f", page {_s(s.page.median_s)}, ack {_s(s.ack.median_s)}"
+    )
+    table = Table(title="StreetWatch run score", caption=caption)
+    for name in ("what", "where", "deserved", "reached", "detect", "page", "ack", "incidents"):
+        table.add_column(name, justify="right" if name in ("detect", "page", "ack") else "left")
+    for o in result.hazards:
+        t, missed = o.truth, not o.incidents
+        reached = "missed" if missed else o.reached.value
+        times = (_s(o.detect_s), _s(o.page_s), _s(o.ack_s))
+        row = (t.what, t.place, t.level.value, reached, *times, ", ".join(o.incidents))
+        table.add_row(*row, style="red" if missed else ("yellow" if o.duplicates else None))
+    if result.unmatched:
+        table.add_section()
+    for u in result.unmatched:
+        why = f": {', '.join(u.explained_by)}" if u.explained_by else ""
+        what = _CAUSES[u.cause] + why
+        style = "red" if u.cause == "false" else "dim"
+        table.add_row(what, u.place, "—", u.level.value, "", "", "", u.incident, style=style)
+    return table
