@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import time
@@ -208,7 +209,8 @@ def _incident_store_path(config: HubConfig, config_path: Path) -> Path:
 @CONFIG_OPTION
 @click.option("--street", help="'district/street': only incidents touching this street.")
 @click.option("--all", "everything", is_flag=True, help="Also resolved and closed ones.")
-def incidents(config_path: Path, street: str | None, everything: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="JSON (for `streetwatch sim score`).")
+def incidents(config_path: Path, street: str | None, everything: bool, as_json: bool) -> None:
     """List incidents (open and acknowledged, or --all recent ones)."""
     from hub.incidents.store import IncidentStore
 
@@ -223,10 +225,13 @@ def incidents(config_path: Path, street: str | None, everything: bool) -> None:
             found = (
                 await store.recent(200) if everything else await store.active(district, street_id)
             )
+        if everything and street_id:
+            found = [i for i in found if street_id in (i.street, *i.streets)]
+        if as_json:
+            click.echo(json.dumps([i.model_dump(mode="json") for i in found], ensure_ascii=False))
+            return
         table = Table("id", "level", "hazard", "state", "where", "opened", "answered by")
         for i in found:
-            if everything and street_id and street_id not in (i.street, *i.streets):
-                continue
             where = "/".join(p for p in (i.district, i.street, i.community, i.building) if p)
             opened = datetime.fromtimestamp(i.opened_at / 1000).strftime("%m-%d %H:%M:%S")
             table.add_row(

@@ -1,14 +1,91 @@
-"""`streetwatch sim`: Simulators."""
+"""`streetwatch sim`: a simulated city, its configs, and scoring the hub against ground truth."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+from rich.console import Console
+
+from simulators.city import Brokers, generate_city, write_configs
+from simulators.score import ObservedAck, ObservedIncident, render_table, score
+from simulators.truth import TruthLog
 
 
-@click.group(name="sim", invoke_without_command=True)
-@click.pass_context
-def group(ctx: click.Context) -> None:
-    """Simulators."""
-    if ctx.invoked_subcommand is None:
-        click.echo("streetwatch sim: not yet available (tracked in issue #6).")
-        ctx.exit(2)
+@click.group(name="sim")
+def group() -> None:
+    """Simulators: city (generate a city and its configs), score (the hub against the truth)."""
+
+
+@group.command()
+@click.option("--seed", default=1, show_default=True, help="Same seed, same city.")
+@click.option("--districts", default=1, show_default=True, type=click.IntRange(1, 50))
+@click.option("--streets", default=2, show_default=True, type=click.IntRange(1, 100))
+@click.option("--communities", default=3, show_default=True, type=click.IntRange(1, 100))
+@click.option("--gateways", default=1, show_default=True, type=click.IntRange(1, 50))
+@click.option(
+    "--mix",
+    default="residential",
+    show_default=True,
+    type=click.Choice(["residential", "street", "mixed"]),
+    help="Which sensors each gateway has.",
+)
+@click.option("--broker", default="127.0.0.1:1883", show_default=True, help="host:port for all.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def city(
+    seed: int,
+    districts: int,
+    streets: int,
+    communities: int,
+    gateways: int,
+    mix: str,
+    broker: str,
+    out: Path,
+) -> None:
+    """Generate a city: a gateway.yaml per gateway and the hub's city.yaml, in --out."""
+    host, _, port_text = broker.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise click.BadParameter("use host:port, e.g. 127.0.0.1:1883", param_hint="--broker")
+    port = int(port_text)
+    generated = generate_city(seed, districts, streets, communities, gateways, mix)
+    paths = write_configs(generated, out, Brokers(host, port, host, port))
+    sensors = sum(1 for _ in generated.sensors())
+    click.echo(
+        f"{len(paths) - 1} gateway configs and city.yaml in {out} ({sensors} sensors, seed {seed})"
+    )
+
+
+@group.command(name="score")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The scenario's ground truth (JSONL).",
+)
+@click.option(
+    "--incidents",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The hub's incidents as JSON: `streetwatch hub incidents --all --json`.",
+)
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write.")
+def score_command(truth: Path, incidents: Path, json_out: Path | None) -> None:
+    """Compare the hub's incidents with the ground truth: hits, misses, false alarms, times."""
+    records = TruthLog(truth).read()
+    raw = json.loads(incidents.read_text(encoding="utf-8"))
+    if not isinstance(raw, list):
+        raise click.BadParameter("expected a JSON list of incidents", param_hint="--incidents")
+    observed = [ObservedIncident.from_hub_json(item) for item in raw]
+    acks = [
+        ObservedAck(
+            incident_id=item["id"], t=item["acknowledged_at"], by=item.get("acknowledged_by")
+        )
+        for item in raw
+        if item.get("acknowledged_at") is not None
+    ]
+    result = score(records, observed, acks=acks)
+    Console().print(render_table(result))
+    if json_out is not None:
+        json_out.write_text(result.to_json(), encoding="utf-8")
+        click.echo(f"written to {json_out}")
