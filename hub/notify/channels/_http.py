@@ -13,6 +13,7 @@ straight to the configured URL or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from typing import Any, Self
 
@@ -100,6 +101,17 @@ class HttpSender:
             return Delivery(ok=True, channel=self.name, status=response.status_code)
         detail = f"{code} {answer[code]}: {answer.get(message, '')}"
         return self.failed(detail, answer[code] in busy, response.status_code)
+
+    async def post_to_robot(
+        self, url: str, body: Any, *, code: str, message: str, busy: Collection[int] = ()
+    ) -> Delivery:
+        """POST ``body`` as UTF-8 JSON to an IM robot and judge its ``{code, message}`` answer."""
+        content = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        answer = await self.request("POST", url, content=content, headers=headers)
+        if isinstance(answer, Delivery):
+            return answer
+        return self.platform_answer(answer, code=code, message=message, busy=busy)
 
     def failed(self, detail: str, retryable: bool, status: int | None = None) -> Delivery:
         return Delivery(

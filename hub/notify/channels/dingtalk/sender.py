@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -77,12 +76,10 @@ class DingtalkSender(HttpSender):
         return f"{self.config.base_url}?{urlencode(query)}"  # quote_plus: the urlEncode step
 
     async def send(self, notification: Notification) -> Delivery:
-        body = json.dumps(_body(notification, self.config), ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        answer = await self.request("POST", self.url(), content=body, headers=headers)
-        if isinstance(answer, Delivery):
-            return answer
-        return self.platform_answer(answer, code="errcode", message="errmsg", busy=BUSY)
+        body = _body(notification, self.config)
+        return await self.post_to_robot(
+            self.url(), body, code="errcode", message="errmsg", busy=BUSY
+        )
 
 
 @channel("dingtalk", DingtalkConfig)

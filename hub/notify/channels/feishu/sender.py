@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from typing import Any
 
 import httpx
@@ -102,12 +101,8 @@ class FeishuSender(HttpSender):
 
     async def send(self, notification: Notification) -> Delivery:
         url = f"{self.config.base_url}/{self.config.hook.get_secret_value()}"
-        body = json.dumps(self.body(notification), ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        answer = await self.request("POST", url, content=body, headers=headers)
-        if isinstance(answer, Delivery):
-            return answer
-        return self.platform_answer(answer, code="code", message="msg", busy=BUSY)
+        body = self.body(notification)
+        return await self.post_to_robot(url, body, code="code", message="msg", busy=BUSY)
 
 
 @channel("feishu", FeishuConfig)

@@ -15,7 +15,6 @@ resolves ``mentioned_mobile_list``. ``errcode`` -1 (busy) and 45009 (over the ro
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,12 +58,8 @@ class WecomSender(HttpSender):
 
     async def send(self, notification: Notification) -> Delivery:
         url = f"{self.config.base_url}?{urlencode({'key': self.config.key.get_secret_value()})}"
-        body = json.dumps(_body(notification, self.config), ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        answer = await self.request("POST", url, content=body, headers=headers)
-        if isinstance(answer, Delivery):
-            return answer
-        return self.platform_answer(answer, code="errcode", message="errmsg", busy=BUSY)
+        body = _body(notification, self.config)
+        return await self.post_to_robot(url, body, code="errcode", message="errmsg", busy=BUSY)
 
 
 @channel("wecom", WecomConfig)
