@@ -19,7 +19,7 @@ from edge.config import GatewayConfig
 from edge.control import request
 from edge.discover_cli import command as discover_command
 from edge.outbox import OutboxError
-from streetwatch.check_config import check_config_command
+from streetwatch.check_config import check_config_command, load_or_exit
 from streetwatch.config import ConfigError, load_config
 
 log = logging.getLogger("streetwatch.edge")
@@ -52,12 +52,7 @@ def _describe(config: GatewayConfig) -> list[str]:
 
 
 def _load(config_path: Path) -> GatewayConfig:
-    try:
-        return load_config(GatewayConfig, config_path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        raise SystemExit(1) from None
+    return load_or_exit(GatewayConfig, config_path)
 
 
 @click.group(name="edge")

@@ -20,8 +20,7 @@ from hub.ingest.deadletter import DeadLetters
 from hub.service import Hub
 from hub.storage.base import QueryFilter, Row, StorageError
 from hub.storage.open import open_backend
-from streetwatch.check_config import check_config_command
-from streetwatch.config import ConfigError, load_config
+from streetwatch.check_config import check_config_command, load_or_exit
 
 log = logging.getLogger("streetwatch.hub")
 
@@ -37,12 +36,7 @@ CONFIG_OPTION = click.option(
 
 
 def _load(config_path: Path) -> HubConfig:
-    try:
-        return load_config(HubConfig, config_path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        raise SystemExit(1) from None
+    return load_or_exit(HubConfig, config_path)
 
 
 @click.group(name="hub")

@@ -13,6 +13,16 @@ from streetwatch.config import ComponentSettings, ConfigError, load_config
 S = TypeVar("S", bound=ComponentSettings)
 
 
+def load_or_exit(settings: type[S], path: Path) -> S:
+    """The config at ``path``, or every problem printed (file:line: field: message) and exit 1."""
+    try:
+        return load_config(settings, path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+
+
 def check_config_command(
     settings: type[S], describe: Callable[[S], list[str]], what: str
 ) -> click.Command:
