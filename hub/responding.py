@@ -153,7 +153,7 @@ class Responding(Component):
         senders = {}
         for name in self.config.notify.channels:
             kind, settings = self.config.notify.channel_config(name)
-            senders[name] = kind.build(name, settings)
+            senders[name] = kind.build(name, settings, self.clock)  # signing, retries: its clock
         return senders
 
     def _position(self, gateway: str | None, sensor: str | None) -> Coordinates | None:

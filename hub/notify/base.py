@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel
 
 from hub.incidents.model import Incident
+from streetwatch.clock import Clock
 
 Language = Literal["zh", "en"]
 
@@ -78,18 +79,19 @@ class ChannelType:
 
     name: str
     config: type[BaseModel]
-    build: Callable[[str, BaseModel], Sender]  # (instance name, config) -> sender
+    build: Callable[[str, BaseModel, Clock], Sender]  # (instance name, config, clock) -> sender
 
 
 CHANNELS: dict[str, ChannelType] = {}
 
 
-def channel(
-    name: str, config: type[BaseModel]
-) -> Callable[[Callable[[str, BaseModel], Sender]], Callable[[str, BaseModel], Sender]]:
+Build = Callable[[str, BaseModel, Clock], Sender]
+
+
+def channel(name: str, config: type[BaseModel]) -> Callable[[Build], Build]:
     """Register a channel type: ``@channel("webhook", WebhookConfig)`` on its build function."""
 
-    def register(build: Callable[[str, BaseModel], Sender]) -> Callable[[str, BaseModel], Sender]:
+    def register(build: Build) -> Build:
         if name in CHANNELS:
             raise ValueError(f"channel type {name!r} registered twice")
         CHANNELS[name] = ChannelType(name, config, build)

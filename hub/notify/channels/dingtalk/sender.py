@@ -83,7 +83,7 @@ class DingtalkSender(HttpSender):
 
 
 @channel("dingtalk", DingtalkConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, DingtalkConfig):
         raise TypeError(f"dingtalk channel {name!r} needs a DingtalkConfig")
-    return DingtalkSender(name, config)
+    return DingtalkSender(name, config, clock=clock)

@@ -117,7 +117,7 @@ class EmailSender:
 
 
 @channel("email", EmailConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, EmailConfig):
         raise TypeError(f"email channel {name!r} needs an EmailConfig")
-    return EmailSender(name, config)
+    return EmailSender(name, config, clock=clock)

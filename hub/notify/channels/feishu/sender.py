@@ -106,7 +106,7 @@ class FeishuSender(HttpSender):
 
 
 @channel("feishu", FeishuConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, FeishuConfig):
         raise TypeError(f"feishu channel {name!r} needs a FeishuConfig")
-    return FeishuSender(name, config)
+    return FeishuSender(name, config, clock=clock)

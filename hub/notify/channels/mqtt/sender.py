@@ -99,7 +99,7 @@ class MqttSender:
 
 
 @channel("mqtt", MqttConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, MqttConfig):
         raise TypeError(f"mqtt channel {name!r} needs an MqttConfig")
-    return MqttSender(name, config)
+    return MqttSender(name, config, clock=clock)

@@ -104,7 +104,7 @@ class SmsSender(HttpSender):
 
 
 @channel("sms", SmsConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, SmsConfig):
         raise TypeError(f"sms channel {name!r} needs an SmsConfig")
-    return SmsSender(name, config)
+    return SmsSender(name, config, clock=clock)

@@ -95,7 +95,7 @@ class WebhookSender(HttpSender):
 
 
 @channel("webhook", WebhookConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, WebhookConfig):
         raise TypeError(f"webhook channel {name!r} needs a WebhookConfig")
-    return WebhookSender(name, config)
+    return WebhookSender(name, config, clock=clock)

@@ -63,7 +63,7 @@ class WecomSender(HttpSender):
 
 
 @channel("wecom", WecomConfig)
-def build(name: str, config: BaseModel) -> Sender:
+def build(name: str, config: BaseModel, clock: Clock) -> Sender:
     if not isinstance(config, WecomConfig):
         raise TypeError(f"wecom channel {name!r} needs a WecomConfig")
-    return WecomSender(name, config)
+    return WecomSender(name, config, clock=clock)

@@ -14,6 +14,7 @@ from support.pages import ACK_URL, SteppingClock, page
 from hub.notify.base import CHANNELS
 from hub.notify.channels._payload import PagePayload
 from hub.notify.channels.webhook import WebhookConfig, WebhookSender
+from streetwatch.clock import ManualClock
 
 SECRET = "s3cret-shared-with-the-duty-system"
 
@@ -142,6 +143,6 @@ def test_config_refuses_a_short_secret_and_backwards_backoff() -> None:
 def test_registered_and_built_from_its_config() -> None:
     entry = CHANNELS["webhook"]
     assert entry.config is WebhookConfig
-    built = entry.build("duty", config("https://duty.example.cn/"))
+    built = entry.build("duty", config("https://duty.example.cn/"), ManualClock())
     assert isinstance(built, WebhookSender)
     assert built.name == "duty"
