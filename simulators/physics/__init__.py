@@ -13,6 +13,7 @@ from simulators.physics._base import PhysicalModel, Reading
 from simulators.physics.gas import GasLeak, Space
 from simulators.physics.hydrant import Hydrant, Main
 from simulators.physics.smoke import SmokeRoom, SmokeSource
+from simulators.physics.street import MainsPower, ManholeCover
 from simulators.physics.water import Waterlogging
 from streetwatch.kinds import KindName
 
@@ -21,6 +22,8 @@ __all__ = [
     "GasLeak",
     "Hydrant",
     "Main",
+    "MainsPower",
+    "ManholeCover",
     "PhysicalModel",
     "Reading",
     "SmokeRoom",
@@ -36,6 +39,8 @@ MODELS: Mapping[KindName, Callable[[], PhysicalModel]] = MappingProxyType(
         KindName.SMOKE: SmokeRoom,
         KindName.GAS: GasLeak,
         KindName.HYDRANT: Hydrant,  # on a main of its own; share a Main to put several on a street
+        KindName.MANHOLE_COVER: ManholeCover,
+        KindName.POWER: MainsPower,
     }
 )
 """A model with default parameters, by sensor kind."""

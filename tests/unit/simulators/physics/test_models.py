@@ -14,6 +14,8 @@ from simulators.physics import (
     MODELS,
     GasLeak,
     Hydrant,
+    MainsPower,
+    ManholeCover,
     PhysicalModel,
     Reading,
     SmokeRoom,
@@ -50,11 +52,23 @@ def drive_hydrant(model: PhysicalModel, choice: int, x: float) -> None:
     model.main.burst_at_m = 1000.0 * x if choice & 8 else None
 
 
+def drive_manhole(model: PhysicalModel, choice: int, x: float) -> None:
+    assert isinstance(model, ManholeCover)
+    model.lifted = bool(choice & 1)
+
+
+def drive_power(model: PhysicalModel, choice: int, x: float) -> None:
+    assert isinstance(model, MainsPower)
+    model.mains_on = bool(choice & 1)
+
+
 DRIVERS: dict[KindName, Drive] = {
     KindName.WATER_LEVEL: drive_water,
     KindName.SMOKE: drive_smoke,
     KindName.GAS: drive_gas,
     KindName.HYDRANT: drive_hydrant,
+    KindName.MANHOLE_COVER: drive_manhole,
+    KindName.POWER: drive_power,
 }
 
 ops = st.lists(
@@ -85,7 +99,7 @@ def test_the_table_has_a_model_for_each_simulated_kind() -> None:
 
 def test_unknown_kinds_are_named_with_the_known_ones() -> None:
     with pytest.raises(KeyError, match="models exist for: water_level"):
-        model_for("manhole_cover")
+        model_for("rainfall")
     with pytest.raises(KeyError, match="no physical model for sensor kind 'lava'"):
         model_for("lava")
 
@@ -96,6 +110,8 @@ def test_public_names() -> None:
         "Hydrant",
         "MODELS",
         "Main",
+        "MainsPower",
+        "ManholeCover",
         "PhysicalModel",
         "Reading",
         "SmokeRoom",
