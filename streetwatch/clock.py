@@ -46,22 +46,39 @@ class SystemClock:
 
 
 class ScaledClock:
-    """Virtual time that starts at ``start`` and runs ``speed`` times faster than real time."""
+    """Virtual time that starts at ``start`` and runs ``speed`` times faster than real time.
 
-    def __init__(self, start: float, speed: float = 1.0) -> None:
+    ``paused=True`` holds the time at ``start`` (and every sleep with it) until ``resume()``, so
+    that a whole simulation can start up (processes, connections) before its first second.
+    """
+
+    def __init__(self, start: float, speed: float = 1.0, *, paused: bool = False) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.start = start
         self.speed = speed
         self._t0 = time.monotonic()
+        self._running = asyncio.Event()
+        if not paused:
+            self._running.set()
+
+    def resume(self) -> None:
+        """Let time run from ``start`` (no-op when it already runs)."""
+        if not self._running.is_set():
+            self._t0 = time.monotonic()
+            self._running.set()
 
     def now(self) -> float:
-        return self.start + (time.monotonic() - self._t0) * self.speed
+        return self.start + self.monotonic()
 
     def monotonic(self) -> float:
+        if not self._running.is_set():
+            return 0.0
         return (time.monotonic() - self._t0) * self.speed
 
     async def sleep(self, seconds: float) -> None:
+        if not self._running.is_set():
+            await self._running.wait()
         await asyncio.sleep(max(seconds, 0.0) / self.speed)
 
 

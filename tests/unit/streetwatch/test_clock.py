@@ -167,6 +167,19 @@ async def test_scaled_clock_sleeps_shorter() -> None:
     assert clock.monotonic() - virtual0 >= 30 * 0.9
 
 
+async def test_a_paused_scaled_clock_holds_time_and_sleepers_until_resumed() -> None:
+    clock = ScaledClock(START, speed=1000, paused=True)
+    sleeper = asyncio.ensure_future(clock.sleep(10))  # 10 ms of real time once running
+    await asyncio.sleep(0.05)  # five times that, paused
+    assert (clock.now(), clock.monotonic()) == (START, 0.0)
+    assert not sleeper.done()
+    clock.resume()
+    await asyncio.wait_for(sleeper, 3)
+    assert clock.now() >= START + 10 * 0.9
+    clock.resume()  # resuming a running clock changes nothing
+    assert clock.now() >= START + 10 * 0.9
+
+
 @pytest.mark.parametrize("speed", [0, -1])
 def test_scaled_clock_needs_a_positive_speed(speed: float) -> None:
     with pytest.raises(ValueError, match="positive"):
