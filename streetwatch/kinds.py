@@ -268,6 +268,28 @@ def device_flag_rules(*flags: str) -> tuple[FlagRule, ...]:
     return tuple(r for r in rules if r.flag in flags)
 
 
+TEST_BUTTON: Mapping[Ecosystem, tuple[str, ...]] = MappingProxyType(
+    {
+        # The IAS Zone status "test" bit, exposed as ``test`` (Heiman HS1SA, HS3SA...).
+        Ecosystem.ZIGBEE2MQTT: ("test",),
+        # ``object.test``: the device profile's codec decodes the detector's test-button bit, or
+        # its "testing alarm" message (Milesight GS524N message types 14 and 15), into ``test``.
+        Ecosystem.CHIRPSTACK: ("test",),
+        # ``test`` ("ON"/"OFF", like the ``smoke`` switch) beside ``smoke`` in the SENSOR JSON,
+        # from the rule or Berry driver that reads the detector's test output.
+        Ecosystem.TASMOTA: ("test",),
+        # The metric's own name first, then Zigbee2MQTT's, which bridges often pass through.
+        Ecosystem.JSON: ("self_test", "test"),
+    }
+)
+"""Ecosystem -> the payload fields, in order, that say the test button is held (``self_test``)."""
+
+
+def self_test_fields(ecosystem: Ecosystem) -> tuple[FieldMap, ...]:
+    """Where a device of ``ecosystem`` reports its test button (``TEST_BUTTON``)."""
+    return tuple(FieldMap(path, "self_test", "flag") for path in TEST_BUTTON[ecosystem])
+
+
 def z2m_common(*, self_test: bool = False) -> tuple[FieldMap, ...]:
     """Fields Zigbee2MQTT exposes for most battery devices (``test``: the test button)."""
     common = (
@@ -276,7 +298,7 @@ def z2m_common(*, self_test: bool = False) -> tuple[FieldMap, ...]:
         FieldMap("tamper", "tamper", "flag"),
         FieldMap("linkquality", "linkquality", "lqi"),
     )
-    return (*common, FieldMap("test", "self_test", "flag")) if self_test else common
+    return (*common, *self_test_fields(Ecosystem.ZIGBEE2MQTT)) if self_test else common
 
 
 def codec_battery() -> tuple[FieldMap, ...]:
@@ -350,9 +372,15 @@ SMOKE = SensorKind(
             FieldMap("smoke_density", "smoke_density", "dB/m"),
             *z2m_common(self_test=True),
         ),
-        chirpstack=same_names("smoke", "smoke_density", "battery", "tamper"),
-        tasmota=same_names("smoke", "smoke_density"),
-        json=same_names("smoke", "smoke_density", "battery", "battery_low", "tamper"),
+        chirpstack=(
+            *same_names("smoke", "smoke_density", "battery", "tamper"),
+            *self_test_fields(Ecosystem.CHIRPSTACK),
+        ),
+        tasmota=(*same_names("smoke", "smoke_density"), *self_test_fields(Ecosystem.TASMOTA)),
+        json=(
+            *same_names("smoke", "smoke_density", "battery", "battery_low", "tamper"),
+            *self_test_fields(Ecosystem.JSON),
+        ),
     ),
 )
 
@@ -554,9 +582,13 @@ GAS = SensorKind(
             FieldMap("ch4_ppm", "lel", "ppm"),
             FieldMap("gas", "gas", "flag"),
             *codec_battery(),
+            *self_test_fields(Ecosystem.CHIRPSTACK),
         ),
-        tasmota=(FieldMap("lel", "lel", "%LEL"),),
-        json=same_names("lel", "gas", "battery", "battery_low", "tamper"),
+        tasmota=(FieldMap("lel", "lel", "%LEL"), *self_test_fields(Ecosystem.TASMOTA)),
+        json=(
+            *same_names("lel", "gas", "battery", "battery_low", "tamper"),
+            *self_test_fields(Ecosystem.JSON),
+        ),
     ),
 )
 

@@ -11,6 +11,7 @@ from streetwatch.anomalies import AnomalyType
 from streetwatch.kinds import (
     HYDRANT,
     KINDS,
+    TEST_BUTTON,
     WATER_LEVEL,
     Direction,
     Ecosystem,
@@ -160,6 +161,16 @@ def test_self_test_never_pages(kind: SensorKind) -> None:
         if rule.anomaly is AnomalyType.SELF_TEST:
             assert rule.level is Level.NONE
             assert not rule.anomaly.pages_responders
+
+
+@every_kind
+def test_a_test_button_is_read_in_every_ecosystem_of_its_kind(kind: SensorKind) -> None:
+    """Without it a test press reaches the edge as a bare alarm flag: a real alarm."""
+    if not kind.has_metric("self_test"):
+        return
+    for ecosystem, maps in kind.ecosystems.items():
+        paths = tuple(fm.path for fm in maps if fm.metric == "self_test")
+        assert paths == TEST_BUTTON[ecosystem], ecosystem
 
 
 @every_kind

@@ -17,9 +17,11 @@ from simulators.devices import (
     Spikes,
     Stuck,
     Tamper,
+    carried,
     inject,
     payloads,
 )
+from streetwatch.anomalies import AnomalyType
 from streetwatch.kinds import KINDS, Ecosystem, KindName
 
 HOUR = 3_600_000
@@ -125,6 +127,33 @@ def test_self_test_presses_the_button_briefly() -> None:
     assert (back.values["self_test"], back.values["smoke"]) == (True, True)
     (quiet,) = SelfTest(alarm=False).apply(stream[:1], [])
     assert (quiet.values["self_test"], quiet.values["smoke"]) == (True, False)
+
+
+TEST_BUTTONS = [
+    (kind.name, ecosystem)
+    for kind in KINDS.values()
+    if kind.has_metric("self_test")
+    for ecosystem in kind.ecosystems
+]
+
+
+@pytest.mark.parametrize(("kind", "ecosystem"), TEST_BUTTONS, ids=str)
+def test_a_test_button_press_reads_back_as_self_test(kind: KindName, ecosystem: Ecosystem) -> None:
+    spec = KINDS[kind]
+    (alarm,) = [r.flag for r in spec.flags if r.anomaly is AnomalyType.ALARM_FLAG]
+    device = DeviceSpec(ecosystem, NAMES[ecosystem], kind)
+    assert "self_test" in carried(device)
+    t = 1_795_312_800_000
+    quiet = [Sample("s", kind, t + i * 1000, {spec.primary: 0.0, alarm: False}) for i in range(2)]
+    log: list[FaultRecord] = []
+    pressed, released = SelfTest(start_ms=t, end_ms=t + 1000).apply(quiet, log)
+    assert {r.metric for r in log} == {"self_test", alarm}
+    back = read_back(payloads(pressed, device), device)
+    assert back.values["self_test"] is True
+    if alarm in carried(device):  # Tasmota gas detectors send %LEL only, no alarm flag
+        assert back.values[alarm] is True
+    # Released: the device says so (a missing flag would leave the edge thinking it held).
+    assert read_back(payloads(released, device), device).values["self_test"] is False
 
 
 @pytest.mark.parametrize("ecosystem", [Ecosystem.ZIGBEE2MQTT, Ecosystem.CHIRPSTACK, Ecosystem.JSON])
