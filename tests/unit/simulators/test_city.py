@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import simulators.city
 from edge.config import GatewayConfig
 from hub.city import CityConfig, load_city
 from simulators.city import (
@@ -180,3 +181,8 @@ def test_bad_arguments_are_refused() -> None:
         generate_city(1, districts=0)
     with pytest.raises(ValueError, match="negative"):
         generate_city(1, sensors_per_gateway={KindName.GAS: -1})
+
+
+def test_public_names() -> None:
+    for name in simulators.city.__all__:
+        assert hasattr(simulators.city, name), name

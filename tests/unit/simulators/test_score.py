@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+import simulators.score
 from hub.incidents.model import Incident, IncidentScope, Signal
 from simulators.score import (
     ObservedAck,
@@ -240,3 +241,8 @@ def test_table_and_json() -> None:
     assert data["summary"]["false_alarms"] == 1
     assert data["hazards"][0]["truth"]["what"] == "kitchen_fire"
     assert data["unmatched"][0]["explained_by"] == ["cooking_smoke"]
+
+
+def test_public_names() -> None:
+    for name in simulators.score.__all__:
+        assert hasattr(simulators.score, name), name

@@ -1,11 +1,8 @@
-"""A synthetic city, seeded: districts → streets → communities → gateways → sensors.
+"""The seeded generator: the same city for the same arguments, bit for bit.
 
-``generate_city(seed, ...)`` builds the same city for the same arguments, bit for bit: names from
-a small syllable table (花木街道, Huamu), WGS-84 coordinates on nested grids around a centre
-(communities ~400 m apart, sensors within ~170 m of theirs), buildings with floors, and sensors at
-risk points that fit their kind. The configs a deployment of it needs are plain data:
-``gateway_config`` (one gateway.yaml), ``hub_city`` (the ``city`` section of hub.yaml), and
-``write_configs`` writes them all.
+Names come from a small syllable table (花木街道, Huamu); WGS-84 coordinates sit on nested grids
+around a centre (communities ~400 m apart, sensors within ~170 m of theirs); buildings have
+floors; sensors stand at risk points that fit their kind, each in the ecosystem usual there.
 """
 
 from __future__ import annotations
@@ -14,35 +11,23 @@ import math
 import random
 import re
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import yaml
-
+from simulators.city.model import (
+    SimBuilding,
+    SimCity,
+    SimCommunity,
+    SimDistrict,
+    SimGateway,
+    SimSensor,
+    SimSource,
+    SimStreet,
+)
 from streetwatch.kinds import Ecosystem, KindName
 from streetwatch.location import Area, Coordinates, RiskPoint
-from streetwatch.topics import DEFAULT_BASES, DeviceTopic
-
-__all__ = [
-    "MIXES",
-    "SHANGHAI",
-    "Brokers",
-    "SimBuilding",
-    "SimCity",
-    "SimCommunity",
-    "SimDistrict",
-    "SimGateway",
-    "SimSensor",
-    "SimSource",
-    "SimStreet",
-    "gateway_config",
-    "generate_city",
-    "hub_city",
-    "write_configs",
-]
+from streetwatch.topics import DEFAULT_BASES
 
 T = TypeVar("T")
 SHANGHAI = Coordinates(lat=31.23, lon=121.47)
@@ -84,102 +69,6 @@ _RISKS: dict[KindName, tuple[tuple[RiskPoint, int], ...]] = {
     K.MANHOLE_COVER: ((R.STREET, 1),),
 }
 _SHORT = {K.WATER_LEVEL: "water", K.MANHOLE_COVER: "manhole"}
-
-
-@dataclass(frozen=True, slots=True)
-class SimSource:
-    """Where a device publishes on its gateway's local broker (as in gateway.yaml)."""
-
-    ecosystem: Ecosystem
-    device: str
-    base_topic: str | None = None
-
-    @property
-    def topic(self) -> str:
-        """The state topic a simulated device publishes on."""
-        return DeviceTopic(self.ecosystem, self.device).build(self.base_topic)
-
-
-@dataclass(frozen=True, slots=True)
-class SimSensor:
-    id: str
-    kind: KindName
-    source: SimSource
-    coordinates: Coordinates
-    risk_point: RiskPoint | None = None
-    building: str | None = None
-    floor: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SimBuilding:
-    id: str
-    risk_point: RiskPoint  # old_building (老旧小区, walk-ups) or high_rise
-    floors: int
-    coordinates: Coordinates
-
-
-@dataclass(frozen=True, slots=True)
-class SimGateway:
-    id: str
-    area: Area
-    coordinates: Coordinates
-    sensors: tuple[SimSensor, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Place:
-    id: str
-    zh: str
-    en: str
-    coordinates: Coordinates
-
-
-@dataclass(frozen=True, slots=True)
-class SimCommunity(_Place):
-    buildings: tuple[SimBuilding, ...]
-    gateways: tuple[SimGateway, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SimStreet(_Place):
-    communities: tuple[SimCommunity, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SimDistrict(_Place):
-    streets: tuple[SimStreet, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SimCity:
-    seed: int
-    centre: Coordinates
-    districts: tuple[SimDistrict, ...]
-
-    def communities(self) -> Iterator[tuple[SimDistrict, SimStreet, SimCommunity]]:
-        for d in self.districts:
-            for s in d.streets:
-                yield from ((d, s, c) for c in s.communities)
-
-    def gateways(self) -> Iterator[SimGateway]:
-        for _, _, c in self.communities():
-            yield from c.gateways
-
-    def sensors(self) -> Iterator[tuple[SimGateway, SimSensor]]:
-        for g in self.gateways():
-            yield from ((g, s) for s in g.sensors)
-
-
-@dataclass(frozen=True, slots=True)
-class Brokers:
-    """The brokers written into gateway configs (one local broker may serve every gateway)."""
-
-    local_host: str = "127.0.0.1"
-    local_port: int = 1883
-    uplink_host: str = "127.0.0.1"
-    uplink_port: int = 1883
-    topic_prefix: str = ""
 
 
 class _Builder:
@@ -316,61 +205,3 @@ def generate_city(
         return SimDistrict(did, f"{zh}区", f"{en} District", here, parts)
 
     return SimCity(seed, centre, tuple(district(d) for d in range(districts)))
-
-
-def _point(c: Coordinates) -> dict[str, float]:
-    return {"lat": c.lat, "lon": c.lon}
-
-
-def _sensor_config(s: SimSensor) -> dict[str, Any]:
-    source: dict[str, Any] = {"ecosystem": s.source.ecosystem.value, "device": s.source.device}
-    if s.source.base_topic:
-        source["base_topic"] = s.source.base_topic
-    placement: dict[str, Any] = {"building": s.building, "floor": s.floor}
-    placement["risk_point"] = s.risk_point.value if s.risk_point else None
-    placement = {k: v for k, v in placement.items() if v is not None}
-    placement["coordinates"] = _point(s.coordinates)
-    return {"id": s.id, "kind": s.kind.value, "source": source, "placement": placement}
-
-
-def gateway_config(gateway: SimGateway, brokers: Brokers = Brokers()) -> dict[str, Any]:
-    """The gateway.yaml of ``gateway`` as plain data (see examples/gateway.yaml)."""
-    uplink: dict[str, Any] = {"host": brokers.uplink_host, "port": brokers.uplink_port}
-    uplink["username"] = gateway.id
-    if brokers.topic_prefix:
-        uplink["topic_prefix"] = brokers.topic_prefix
-    return {
-        "version": 1,
-        "gateway": {"id": gateway.id, "area": gateway.area.model_dump()},
-        "local_broker": {"host": brokers.local_host, "port": brokers.local_port},
-        "uplink": uplink,
-        "buffer": {"path": f"state/{gateway.id}.sqlite3"},
-        "sensors": [_sensor_config(s) for s in gateway.sensors],
-    }
-
-
-def hub_city(city: SimCity) -> dict[str, Any]:
-    """The ``city`` section of hub.yaml as plain data (see examples/hub.yaml)."""
-
-    def named(x: _Place) -> dict[str, Any]:
-        return {"id": x.id, "zh": x.zh, "en": x.en, "coordinates": _point(x.coordinates)}
-
-    districts = []
-    for d in city.districts:
-        streets = [named(s) | {"communities": [named(c) for c in s.communities]} for s in d.streets]
-        districts.append(named(d) | {"streets": streets})
-    return {"districts": districts}
-
-
-def write_configs(city: SimCity, directory: str | Path, brokers: Brokers = Brokers()) -> list[Path]:
-    """Write ``<gateway id>.yaml`` for every gateway and ``city.yaml``; return the paths."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    docs = {f"{g.id}.yaml": gateway_config(g, brokers) for g in city.gateways()}
-    docs["city.yaml"] = hub_city(city)
-    paths = []
-    for name, data in docs.items():
-        path = out / name
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
-        paths.append(path)
-    return paths

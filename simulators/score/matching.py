@@ -1,4 +1,4 @@
-"""Scoring a simulated run: the hub's incidents against the ground truth.
+"""Matching incidents to the ground truth, and scoring each hazard.
 
 An incident *matches* a true hazard when the hazard agrees, it opened within
 [start - 60 s, end + grace] and the places overlap:
@@ -24,179 +24,23 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict
-from rich.table import Table
-
+from simulators.score.observed import ObservedAck, ObservedIncident, ObservedPage
+from simulators.score.result import (
+    Cause,
+    HazardOutcome,
+    Score,
+    Summary,
+    Timing,
+    UnmatchedIncident,
+)
 from simulators.truth import TruthKind, TruthRecord
 from streetwatch.anomalies import Hazard
 from streetwatch.levels import Level
 
-__all__ = [
-    "HazardOutcome",
-    "ObservedAck",
-    "ObservedIncident",
-    "ObservedPage",
-    "Score",
-    "Summary",
-    "Timing",
-    "UnmatchedIncident",
-    "render_table",
-    "score",
-]
-
 LEAD_MS = 60_000  # an incident may open this long before the recorded start
 DEFAULT_GRACE_MS = 300_000  # ...and this long after the recorded end
-Scope = Literal["street", "district", "city"]
-Cause = Literal["false", "false_alarm", "fault_reported"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class _HubSignal(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    sensor: str | None = None
-    gateway: str | None = None
-
-
-class _HubIncident(BaseModel):
-    """The fields of the hub's Incident JSON that scoring reads (the rest is ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-    id: str
-    hazard: Hazard
-    scope: Scope = "street"
-    district: str
-    street: str | None = None
-    community: str | None = None
-    building: str | None = None
-    level: Level
-    opened_at: int
-    acknowledged_at: int | None = None
-    signals: tuple[_HubSignal, ...] = ()
-    streets: tuple[str, ...] = ()
-    districts: tuple[str, ...] = ()
-
-
-class ObservedIncident(_Frozen):
-    """An incident as the scorer sees it, independent of the hub's models."""
-
-    id: str
-    hazard: Hazard
-    level: Level
-    scope: Scope = "street"
-    district: str
-    street: str | None = None
-    community: str | None = None
-    building: str | None = None
-    streets: tuple[str, ...] = ()
-    districts: tuple[str, ...] = ()
-    opened_at: int
-    acknowledged_at: int | None = None
-    first_page_at: int | None = None
-    sensors: tuple[str, ...] = ()
-    gateways: tuple[str, ...] = ()
-
-    @classmethod
-    def from_hub_json(cls, data: Mapping[str, Any]) -> ObservedIncident:
-        """From the JSON of the hub's ``Incident`` (``hub/incidents/model.py``)."""
-        hub = _HubIncident.model_validate(data)
-        fields = hub.model_dump(exclude={"signals"})
-        sensors = sorted({s.sensor for s in hub.signals if s.sensor})
-        gateways = sorted({s.gateway for s in hub.signals if s.gateway})
-        return cls(**fields, sensors=tuple(sensors), gateways=tuple(gateways))
-
-    def merged(self, later: ObservedIncident) -> ObservedIncident:
-        """Two snapshots of this incident as one: the place of the later, the extremes of both."""
-
-        def first(a: int | None, b: int | None) -> int | None:
-            return min(x for x in (a, b) if x is not None) if (a, b) != (None, None) else None
-
-        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(sorted({*a, *b}))
-
-        return later.model_copy(
-            update={
-                "level": max(self.level, later.level),
-                "opened_at": min(self.opened_at, later.opened_at),
-                "acknowledged_at": first(self.acknowledged_at, later.acknowledged_at),
-                "first_page_at": first(self.first_page_at, later.first_page_at),
-                "streets": union(self.streets, later.streets),
-                "districts": union(self.districts, later.districts),
-                "sensors": union(self.sensors, later.sensors),
-                "gateways": union(self.gateways, later.gateways),
-            }
-        )
-
-
-class ObservedPage(_Frozen):
-    incident_id: str
-    t: int
-    recipient: str | None = None
-    channel: str | None = None
-    delivered: bool = True
-
-
-class ObservedAck(_Frozen):
-    incident_id: str
-    t: int
-    by: str | None = None
-
-
-class HazardOutcome(_Frozen):
-    truth: TruthRecord
-    incidents: tuple[str, ...]
-    detect_s: float | None  # None: missed
-    page_s: float | None
-    ack_s: float | None
-    reached: Level
-    agreement: Literal["exact", "under", "over"] | None
-    duplicates: int
-
-
-class UnmatchedIncident(_Frozen):
-    incident: str
-    hazard: Hazard
-    level: Level
-    place: str
-    cause: Cause
-    explained_by: tuple[str, ...]  # the ``what`` of the faults and nuisances behind it
-
-
-class Timing(_Frozen):
-    count: int
-    median_s: float | None
-    max_s: float | None
-
-
-class Summary(_Frozen):
-    hazards: int
-    detected: int
-    missed: int
-    false_incidents: int
-    false_alarms: int
-    faults_reported: int
-    duplicates: int
-    level_exact: int
-    level_under: int
-    level_over: int
-    unanswered: int  # detected hazards nobody acknowledged
-    detect: Timing
-    page: Timing
-    ack: Timing
-
-
-class Score(_Frozen):
-    summary: Summary
-    hazards: tuple[HazardOutcome, ...]
-    unmatched: tuple[UnmatchedIncident, ...]
-
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
 
 
 def score(
@@ -319,39 +163,3 @@ def _summary(outcomes: list[HazardOutcome], unmatched: list[UnmatchedIncident]) 
         page=_timing(o.page_s for o in outcomes),
         ack=_timing(o.ack_s for o in outcomes),
     )
-
-
-_CAUSES = {"false": "false incident", "false_alarm": "false alarm", "fault_reported": "fault"}
-
-
-def _s(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} s"
-
-
-def render_table(result: Score) -> Table:
-    """The score for the terminal: one row per hazard, then the incidents matching none."""
-    s = result.summary
-    caption = (
-        f"{s.detected}/{s.hazards} detected, {s.missed} missed, {s.false_incidents} false, "
-        f"{s.false_alarms} false alarms (nuisance/fault), {s.faults_reported} faults reported, "
-        f"{s.duplicates} duplicates, levels {s.level_exact} exact / {s.level_under} under / "
-        f"{s.level_over} over, {s.unanswered} unanswered; median detect {_s(s.detect.median_s)}"
-        f", page {_s(s.page.median_s)}, ack {_s(s.ack.median_s)}"
-    )
-    table = Table(title="StreetWatch run score", caption=caption)
-    for name in ("what", "where", "deserved", "reached", "detect", "page", "ack", "incidents"):
-        table.add_column(name, justify="right" if name in ("detect", "page", "ack") else "left")
-    for o in result.hazards:
-        t, missed = o.truth, not o.incidents
-        reached = "missed" if missed else o.reached.value
-        times = (_s(o.detect_s), _s(o.page_s), _s(o.ack_s))
-        row = (t.what, t.place, t.level.value, reached, *times, ", ".join(o.incidents))
-        table.add_row(*row, style="red" if missed else ("yellow" if o.duplicates else None))
-    if result.unmatched:
-        table.add_section()
-    for u in result.unmatched:
-        why = f": {', '.join(u.explained_by)}" if u.explained_by else ""
-        what = _CAUSES[u.cause] + why
-        style = "red" if u.cause == "false" else "dim"
-        table.add_row(what, u.place, "—", u.level.value, "", "", "", u.incident, style=style)
-    return table
