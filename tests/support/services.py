@@ -4,6 +4,9 @@ Each server listens on a free port on 127.0.0.1 (never a standard port: the mach
 own Mosquitto on 1883), keeps its data in a directory the caller passes in (a pytest tmp path),
 and is started in its own session so that it is stopped by its PID only: SIGTERM, a wait, then
 SIGKILL. Nothing this module did not start is ever signalled.
+
+The port and log helpers are the simulator's own (simulators/run/brokers.py), which runs
+private Mosquitto brokers the same way at runtime.
 """
 
 from __future__ import annotations
@@ -12,9 +15,7 @@ import atexit
 import contextlib
 import os
 import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -25,27 +26,15 @@ from typing import Any, cast
 import httpx
 import orjson
 
-HOST = "127.0.0.1"
+from simulators.run.brokers import HOST as HOST
+from simulators.run.brokers import find_binary as which_server
+from simulators.run.brokers import free_port as free_port
+from simulators.run.brokers import log_tail as log_tail
+from simulators.run.brokers import tcp_open as tcp_open
 
 
 class ServiceError(RuntimeError):
     """A server could not be started (its log tail is in the message) or answered badly."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def tcp_open(port: int, host: str = HOST) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def http_status(url: str, timeout: float = 1.0) -> int | None:
@@ -58,22 +47,10 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
 
 def find_binary(name: str) -> str:
     """The path of a server binary; /usr/sbin is searched even when it is not on PATH."""
-    path = os.environ.get("PATH", os.defpath) + os.pathsep + "/usr/sbin" + os.pathsep + "/sbin"
-    found = shutil.which(name, path=path)
+    found = which_server(name)
     if found is None:
         raise ServiceError(f"{name} is not installed (run scripts/setup.sh)")
     return found
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    try:
-        with path.open("rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 16_384))
-            text = f.read().decode(errors="replace")
-    except FileNotFoundError:
-        return "(no log file)"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
 _running: set[ManagedProcess] = set()

@@ -1,0 +1,1 @@
+"""Running a scenario: brokers, network, responders, the timeline."""
