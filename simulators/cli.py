@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from simulators.city import Brokers, generate_city, write_configs
+from simulators.run.brokers import BrokerError
+from simulators.run.session import run_scenario
+from simulators.scenarios import Scenario, builtin_scenarios, load_scenario
 from simulators.score import ObservedAck, ObservedIncident, render_table, score
+from simulators.tape.targets import TargetError
 from simulators.truth import TruthLog
+from streetwatch.config import ConfigError
 
 
 @click.group(name="sim")
 def group() -> None:
-    """Simulators: city (generate a city and its configs), score (the hub against the truth)."""
+    """Simulators: generate a city, run a scenario against StreetWatch, score the hub."""
 
 
 @group.command()
@@ -54,6 +61,58 @@ def city(
     click.echo(
         f"{len(paths) - 1} gateway configs and city.yaml in {out} ({sensors} sensors, seed {seed})"
     )
+
+
+@group.command(name="scenarios")
+def scenarios_command() -> None:
+    """List the scenarios shipped with StreetWatch."""
+    table = Table("name", "duration", "title")
+    for name, path in builtin_scenarios().items():
+        scenario = _load_scenario(str(path))
+        table.add_row(name, _minutes(scenario.duration), scenario.title)
+    Console().print(table)
+
+
+@group.command(name="run")
+@click.option("--scenario", "name", required=True, help="A shipped scenario's name, or a file.")
+@click.option("--speed", type=click.FloatRange(0.1, 10_000), help="Simulated s per real s.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same run.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to keep the results (default: ./sim-runs/<scenario>-<seed>).",
+)
+def run_command(name: str, speed: float | None, seed: int, out: Path | None) -> None:
+    """Run a scenario against a real hub and edge agents, then score the hub's incidents."""
+    scenario = _load_scenario(name)
+    speed = speed or scenario.speed
+    out = out or Path("sim-runs") / f"{scenario.name}-{seed}"
+    real = scenario.duration / speed
+    click.echo(f"{scenario.name}: {_minutes(scenario.duration)} simulated at {speed:g}× "
+               f"(about {real:.0f} s), seed {seed}, results in {out}")  # fmt: skip
+    try:
+        result = asyncio.run(run_scenario(scenario, seed, speed, out))
+    except (BrokerError, TargetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    Console().print(render_table(result.score))
+    stats = result.stats
+    click.echo(f"{stats.published} device messages, {stats.controls} network/power events, "
+               f"{stats.lost} lost to a broker restart; playback at most {stats.lag_s:.1f} "
+               f"simulated s late")  # fmt: skip
+    if stats.lag_s > scenario.tick:
+        click.echo(f"warning: the machine fell behind by {stats.lag_s:.0f} s at {speed:g}×; "
+                   "run again with a lower --speed", err=True)  # fmt: skip
+
+
+def _load_scenario(name: str) -> Scenario:
+    try:
+        return load_scenario(name)
+    except ConfigError as exc:
+        raise click.ClickException("\n".join(str(p) for p in exc.problems)) from None
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
 
 
 @group.command(name="score")
