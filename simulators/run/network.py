@@ -2,8 +2,11 @@
 
 The gateway connects to the relay instead of the hub broker. `cut()` aborts every connection
 at once, so both ends see the TCP connection drop as when a fibre is cut: the broker publishes
-the gateway's will, the gateway starts reconnecting. While cut, new connections are accepted
-and aborted straight away, so each reconnect fails. `restore()` lets them through again.
+the gateway's will, the gateway starts reconnecting. While cut, the relay does not listen, so a
+reconnect is refused at once. (A real cut makes a connect time out; the MQTT clients' connect
+timeouts run on real time, so at 120× a 10 s timeout would stretch to 20 simulated minutes.)
+`restore()` listens again on the same port. A relay can be cut for several reasons at once (the
+uplink is down *and* the hub's broker restarts): it comes back when the last one is restored.
 Simulations stay on 127.0.0.1: a target that is not a loopback address is refused.
 """
 
@@ -37,15 +40,16 @@ class UplinkRelay(Component):
         self.target_port = target_port
         self.name = name or f"uplink-{target_port}"
         self.connections = 0  # accepted and relayed
-        self.refused = 0  # accepted while cut, and aborted
+        self.refused = 0  # connections that raced a cut, aborted
         self.bytes_up = 0  # gateway → broker
         self.bytes_down = 0  # broker → gateway
-        self._cut = False
+        self._cuts: set[str] = set()
         self._open: set[asyncio.StreamWriter] = set()
         self._port: int | None = None
+        self._server: asyncio.Server | None = None
 
     def __repr__(self) -> str:
-        state = "cut" if self._cut else "up"
+        state = f"cut ({', '.join(sorted(self._cuts))})" if self._cuts else "up"
         return f"<UplinkRelay {self.name!r} → {self.target_host}:{self.target_port} {state}>"
 
     @property
@@ -56,23 +60,39 @@ class UplinkRelay(Component):
 
     @property
     def is_cut(self) -> bool:
-        return self._cut
+        return bool(self._cuts)
 
-    def cut(self) -> None:
-        """Abort every open connection, and every new one until `restore()`."""
-        self._cut = True
+    def cut(self, reason: str = "uplink") -> None:
+        """Abort every open connection and stop listening until ``restore(reason)``."""
+        self._cuts.add(reason)
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         for writer in list(self._open):
             writer.transport.abort()
 
-    def restore(self) -> None:
-        self._cut = False
+    async def restore(self, reason: str = "uplink") -> None:
+        """Undo ``cut(reason)``; listen again once nothing else keeps the relay cut."""
+        self._cuts.discard(reason)
+        if not self._cuts and self._server is None:
+            await self._listen()
 
     async def start(self) -> None:
-        server = await self.enter(await asyncio.start_server(self._accept, "127.0.0.1", 0))
-        self._port = server.sockets[0].getsockname()[1]
+        await self._listen()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(
+            self._accept, "127.0.0.1", self._port or 0, reuse_address=True
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._cut:
+        if self._cuts:
             self.refused += 1
             writer.transport.abort()
             return
@@ -90,7 +110,7 @@ class UplinkRelay(Component):
         except asyncio.CancelledError:  # the relay is closing
             writer.transport.abort()
             raise
-        if self._cut:  # cut while connecting
+        if self._cuts:  # cut while connecting
             self.refused += 1
             broker_w.transport.abort()
             writer.transport.abort()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +40,7 @@ class PlayStats:
     published: int = 0
     lost: int = 0  # devices' publishes while the local broker was down
     controls: int = 0
-    lag_s: float = 0.0  # the latest a cue was played, in simulated seconds
+    lag_s: float = 0.0  # the latest a device's publish was played, in simulated seconds
     boots: dict[str, int] = field(default_factory=dict)
 
 
@@ -56,6 +58,8 @@ class ScenarioRun(Component):
 
     async def start(self) -> None:
         work, tape = self.work, self.tape
+        self.sockets = Path(tempfile.mkdtemp(prefix="swsim-"))  # `edge status` works here
+        self._stack.callback(shutil.rmtree, self.sockets, ignore_errors=True)
         self.brokers = {
             "local": await self.enter(Broker(work / "local-broker", name="local")),
             "hub": await self.enter(Broker(work / "hub-broker", name="hub")),
@@ -73,7 +77,9 @@ class ScenarioRun(Component):
         for gateway in tape.city.gateways():
             relay = UplinkRelay("127.0.0.1", self.brokers["hub"].port, name=gateway.id)
             self.relays[gateway.id] = await self.enter(relay)
-            self.configs[gateway.id] = edge_config(gateway, self.brokers["local"].port, relay.port)
+            self.configs[gateway.id] = edge_config(
+                gateway, self.brokers["local"].port, relay.port, self.sockets
+            )
             if gateway.id not in dark:
                 await self._power_on(gateway.id)
 
@@ -88,8 +94,9 @@ class ScenarioRun(Component):
         """Every cue at its time, then until the scenario's end."""
         self.clock.resume()
         for cue in self.tape.cues:
-            await self._until(cue.t_ms)
+            late = await self._until(cue.t_ms)
             if isinstance(cue, DeviceCue):
+                self.stats.lag_s = max(self.stats.lag_s, late)  # controls take real time
                 await self._publish(cue)
             else:
                 await self._control(cue)
@@ -105,12 +112,13 @@ class ScenarioRun(Component):
         pages, acks = self.responders.observed()
         return incidents, pages, acks
 
-    async def _until(self, t_ms: int) -> None:
+    async def _until(self, t_ms: int) -> float:
+        """Sleep until ``t_ms``; how many simulated seconds late it already was."""
         wait = t_ms / 1000 - self.clock.now()
         if wait > 0:
             await self.clock.sleep(wait)
-        else:
-            self.stats.lag_s = max(self.stats.lag_s, -wait)
+            return 0.0
+        return -wait
 
     async def _publish(self, cue: DeviceCue) -> None:
         try:
@@ -130,17 +138,23 @@ class ScenarioRun(Component):
         log.info("%s %s", cue.action, cue.target)
         match cue.action:
             case "uplink_cut":
-                self.relays[cue.target].cut()
+                self.relays[cue.target].cut("uplink")
             case "uplink_restore":
-                self.relays[cue.target].restore()
+                await self.relays[cue.target].restore("uplink")
             case "power_off":
                 await self._power_off(cue.target)
             case "power_on":
                 await self._power_on(cue.target)
             case "broker_down":
                 await self.brokers[cue.target].stop()
+                if cue.target == "hub":  # gateways' connects are refused, not left to time out
+                    for relay in self.relays.values():
+                        relay.cut("broker")
             case "broker_up":
                 await self.brokers[cue.target].start()
+                if cue.target == "hub":
+                    for relay in self.relays.values():
+                        await relay.restore("broker")
             case "test_alarm":
                 agent = self.agents.get(cue.target)
                 if agent is not None and cue.sensor is not None:
@@ -151,7 +165,7 @@ class ScenarioRun(Component):
     async def _power_on(self, gateway: str) -> None:
         if gateway in self.agents:
             return
-        self.relays[gateway].restore()
+        await self.relays[gateway].restore("power")
         boot = self.stats.boots[gateway] = self.stats.boots.get(gateway, 0) + 1
         agent = edge_agent(self.configs[gateway], self.work, self.clock,
                            f"{self.tape.seed}:{gateway}:{boot}")  # fmt: skip
@@ -159,7 +173,7 @@ class ScenarioRun(Component):
 
     async def _power_off(self, gateway: str) -> None:
         """The relay dies with the power (the broker sends the will), then the agent, mid-step."""
-        self.relays[gateway].cut()
+        self.relays[gateway].cut("power")
         agent = self.agents.pop(gateway, None)
         if agent is not None:
             lost = PowerLost(f"power cut at {gateway}")

@@ -59,8 +59,13 @@ def hub_config(city: SimCity, work: Path, broker_port: int, webhook: str, secret
     )  # fmt: skip
 
 
-def edge_config(gateway: SimGateway, local_port: int, uplink_port: int) -> GatewayConfig:
+def edge_config(
+    gateway: SimGateway, local_port: int, uplink_port: int, sockets: Path
+) -> GatewayConfig:
+    """The gateway's config, its control socket in ``sockets`` (a Unix socket path must stay
+    under ~100 bytes, which a run directory deep in a tree may not)."""
     data = gateway_config(gateway, Brokers(local_port=local_port, uplink_port=uplink_port))
+    data["health"] = {"control_socket": str(sockets / f"{gateway.id}.sock")}
     return GatewayConfig(**data)
 
 
