@@ -9,14 +9,20 @@ Self-test is told apart from a real alarm. Real devices: a Zigbee2MQTT Heiman sm
 (HS1SA, HS3SA) sets ``test: true`` while its button is held *and* reports ``smoke: true``, then
 both go false within seconds of release; gas detectors with a test button behave alike; some
 devices send the test flag and the alarm in separate messages a few seconds apart. So for
-kinds with a ``self_test`` metric, an alarm flag (``ALARM_FLAG`` rule) that is set while the
-device reports ``self_test`` set, or within ``SELF_TEST_GRACE_S`` after it reported it unset,
-produces a SELF_TEST finding at level NONE, which pages nobody. If the alarm flag is still set
-once that grace has passed, it is taken as real: a RAISED ALARM_FLAG finding on the same key.
-The grace is short on purpose: a real fire that starts right after a button press is delayed
-by at most those seconds, never by a minute. A real alarm is never turned into a self-test by
-a later button press. The ``self_test`` flag's own rule reports the press itself (SELF_TEST,
-level NONE).
+kinds with a ``self_test`` metric, an alarm flag (``ALARM_FLAG`` rule) that is set within
+``SELF_TEST_GRACE_S`` of the last reading that said ``self_test`` set, or of the reading that
+said it unset again (the release), produces a SELF_TEST finding at level NONE, which pages
+nobody. If the alarm flag is still set once that grace has passed, it is taken as real: a
+RAISED ALARM_FLAG finding on the same key. Only a reading that says ``self_test`` renews the
+grace: a reading without the field (a device or codec that leaves it out after the press)
+renews nothing, so a press masks an alarm for at most ``SELF_TEST_GRACE_S`` after the device
+last spoke of it, whatever it sends afterwards (ticks time the grace on the gateway's clock,
+so a device clock that is off neither stretches it nor cuts it short). A button held longer
+stays a self-test only if the device repeats ``self_test: true`` more often. The grace is short
+on purpose: a real fire that starts right after a button press is delayed by at most those
+seconds, never by a minute. A real alarm is never turned into a self-test by a later button
+press. The ``self_test`` flag's own rule reports the press itself (SELF_TEST, level NONE) and
+clears on the release, like any flag.
 """
 
 from __future__ import annotations
@@ -41,16 +47,19 @@ class FlagDetector:
         self.active: AnomalyType | None = None
         self._watch_test = knows_self_test and rule.anomaly is AnomalyType.ALARM_FLAG
         self._set_since: int | None = None
-        self._testing = False  # the device's self_test flag as last reported
-        self._test_ended: int | None = None
+        self._pressed = False  # the device's self_test flag as last reported
+        # Alarms up to then are self-tests: on the device's clock for its readings, on the
+        # gateway's for ticks (see ``_renew_test``).
+        self._test_until: int | None = None
+        self._tick_test_until: int | None = None
+        self._last_tick: int | None = None
 
     def observe(self, reading: Reading) -> list[Finding]:
         t = reading.t
         test = reading.values.get(SELF_TEST_FLAG)
-        if test is True:
-            self._testing = True
-        elif test is False and self._testing:
-            self._testing, self._test_ended = False, t
+        if test is True or (test is False and self._pressed):  # a press, or its release
+            self._pressed = test is True
+            self._renew_test(t)
         flag = reading.values.get(self.rule.flag)
         if flag is True and self._set_since is None:
             self._set_since = t
@@ -59,19 +68,33 @@ class FlagDetector:
             if self.active is not None:
                 cleared, self.active = self.active, None
                 return [self._finding(cleared, False, t)]
-        return self._evaluate(t)
+        return self._evaluate(t, self._test_until)
 
     def tick(self, now_ms: int) -> list[Finding]:
-        return self._evaluate(now_ms)
+        self._last_tick = now_ms
+        return self._evaluate(now_ms, self._tick_test_until)
 
-    def _evaluate(self, now: int) -> list[Finding]:
+    def _renew_test(self, t: int) -> None:
+        """A reading at device time ``t`` said the button is pressed, or released.
+
+        Ticks run on the gateway's clock, so their grace starts at the last tick before this
+        reading (ticks come every second) rather than at ``t``: a device clock behind the
+        gateway would otherwise end every self-test at the next tick (a test press would page)
+        and one ahead would make a tick keep an alarm masked for as long as it is ahead.
+        """
+        grace = SELF_TEST_GRACE_S * 1000
+        self._test_until = t + grace
+        self._tick_test_until = (t if self._last_tick is None else self._last_tick) + grace
+
+    def _evaluate(self, now: int, test_until: int | None) -> list[Finding]:
         since = self._set_since
-        if since is None or now - since < self.rule.persist_s * 1000:
+        if since is None:
             return []
-        testing = self._watch_test and (
-            self._testing
-            or (self._test_ended is not None and now - self._test_ended <= SELF_TEST_GRACE_S * 1000)
-        )
+        # Persistence counts until the first finding only: a tick's ``now`` (gateway clock) must
+        # not hold back turning a masked alarm real because the device's clock is ahead.
+        if self.active is None and now - since < self.rule.persist_s * 1000:
+            return []
+        testing = self._watch_test and test_until is not None and now <= test_until
         wanted = AnomalyType.SELF_TEST if testing else self.rule.anomaly
         if self.active is wanted or self.active is self.rule.anomaly:
             return []

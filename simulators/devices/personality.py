@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 from simulators.devices.encoding import Raw, published
 from streetwatch.kinds import Ecosystem, FieldMap, KindName, SensorKind, get_kind
@@ -162,23 +162,20 @@ def encoder(ecosystem: Ecosystem, extra: tuple[str, ...] = ()) -> Callable[[Enco
     return register
 
 
-ALWAYS_REPORTED: Final = ("self_test",)
-"""Flags a device puts in every message when it has a field for them, false unless set.
-
-The test button is a status bit (the IAS Zone test bit, a bit of a LoRaWAN frame) that real
-devices report each time, and the edge reads a missing flag as unchanged: a device that said
-``true`` once and then left the field out would look pressed for good.
-"""
-
-
 def fields(sample: Sample, device: DeviceSpec) -> list[tuple[str, Raw]]:
     """(path, value as published) for every value of the sample the device has a field for,
-    and the ``ALWAYS_REPORTED`` flags it has a field for."""
+    then every other flag it has a field for, ``false``.
+
+    Real devices put each of their flags (alarm, tamper, battery low, test button: status bits
+    of the IAS Zone, of a LoRaWAN frame, of a switch) in every message, and the edge reads a
+    missing flag as unchanged: a device that said ``true`` once and then left the field out
+    would look tampered, flat or pressed for good.
+    """
     kind, chosen = device.sensor_kind, device.chosen()
     values = sample.metrics()
-    for flag in ALWAYS_REPORTED:
-        if flag in chosen:
-            values.setdefault(flag, False)
+    for name in chosen:
+        if kind.metric(name).is_flag:
+            values.setdefault(name, False)
     return [
         (chosen[name].path, published(value, chosen[name], kind.metric(name)))
         for name, value in values.items()

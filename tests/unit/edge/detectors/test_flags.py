@@ -129,6 +129,100 @@ def play(kind: str, steps: list[Step]) -> list[Seen]:
             id="alarm-outlasting-the-grace-becomes-real",
         ),
         pytest.param(
+            # A device that says test: true on a press and then leaves the field out.
+            "smoke",
+            [
+                (0, {"self_test": True, "smoke": False}),
+                (2, {"smoke": False}),
+                (30, {"smoke": True}),
+            ],
+            [("self_test", TEST, NONE, RAISED, 0), ("smoke", ALARM, ORANGE, RAISED, 30)],
+            id="a-fire-after-a-press-and-a-left-out-test-field-is-real",
+        ),
+        pytest.param(
+            "smoke",
+            [
+                (0, {"self_test": True, "smoke": False}),
+                (8, {"smoke": True}),
+                (9, {"smoke": True}),
+                (10, None),
+                (10.5, None),
+            ],
+            [
+                ("self_test", TEST, NONE, RAISED, 0),
+                ("smoke", TEST, NONE, RAISED, 8),
+                ("smoke", ALARM, ORANGE, RAISED, 10.5),
+            ],
+            id="readings-without-the-test-field-renew-nothing",
+        ),
+        pytest.param(
+            # The button held 30 s, the device repeating test: true while it is.
+            "smoke",
+            [
+                *[(t, {"smoke": True, "self_test": True}) for t in (0, 8, 16, 24)],
+                (30, None),
+                (31, {"smoke": False, "self_test": False}),
+            ],
+            [
+                ("smoke", TEST, NONE, RAISED, 0),
+                ("self_test", TEST, NONE, RAISED, 0),
+                ("smoke", TEST, NONE, CLEARED, 31),
+                ("self_test", TEST, NONE, CLEARED, 31),
+            ],
+            id="a-held-press-repeating-test-stays-a-self-test",
+        ),
+        pytest.param(
+            # Held 15 s by a device that says test: true once: a self-test for 10 s only.
+            "smoke",
+            [
+                (0, {"smoke": True, "self_test": True}),
+                (10, None),
+                (10.5, None),
+                (15, {"smoke": False, "self_test": False}),
+            ],
+            [
+                ("smoke", TEST, NONE, RAISED, 0),
+                ("self_test", TEST, NONE, RAISED, 0),
+                ("smoke", ALARM, ORANGE, RAISED, 10.5),
+                ("smoke", ALARM, ORANGE, CLEARED, 15),
+                ("self_test", TEST, NONE, CLEARED, 15),
+            ],
+            id="a-press-said-once-masks-10-s-at-most",
+        ),
+        pytest.param(
+            # Ticks every second on the gateway's clock; the device's clock is 30 s behind.
+            "smoke",
+            [
+                (0, None),
+                (-30, {"smoke": True, "self_test": True}),
+                *[(t, None) for t in range(1, 5)],
+                (-26, {"smoke": False, "self_test": False}),
+                (5, None),
+            ],
+            [
+                ("smoke", TEST, NONE, RAISED, -30),
+                ("self_test", TEST, NONE, RAISED, -30),
+                ("smoke", TEST, NONE, CLEARED, -26),
+                ("self_test", TEST, NONE, CLEARED, -26),
+            ],
+            id="a-device-clock-behind-does-not-turn-a-press-into-an-alarm",
+        ),
+        pytest.param(
+            # The device's clock is 60 s ahead; it says test: true once and then nothing.
+            "smoke",
+            [
+                (0, None),
+                (60, {"smoke": True, "self_test": True}),
+                *[(t, None) for t in range(1, 13)],
+            ],
+            [
+                ("smoke", TEST, NONE, RAISED, 60),
+                ("self_test", TEST, NONE, RAISED, 60),
+                ("smoke", ALARM, ORANGE, RAISED, 11),
+            ],
+            id="a-device-clock-ahead-does-not-mask-an-alarm-longer",
+        ),
+        pytest.param(
             "smoke",
             [
                 (0, {"smoke": True}),

@@ -13,6 +13,7 @@ from simulators.devices import (
     FaultRecord,
     LowBattery,
     Sample,
+    SampleFault,
     SelfTest,
     Spikes,
     Stuck,
@@ -154,6 +155,29 @@ def test_a_test_button_press_reads_back_as_self_test(kind: KindName, ecosystem: 
         assert back.values[alarm] is True
     # Released: the device says so (a missing flag would leave the edge thinking it held).
     assert read_back(payloads(released, device), device).values["self_test"] is False
+
+
+FLAG_FAULTS: dict[str, type[SampleFault]] = {"tamper": Tamper, "battery_low": LowBattery}
+DEVICE_FLAGS = [
+    (flag, kind.name, ecosystem)
+    for flag in FLAG_FAULTS
+    for kind in KINDS.values()
+    for ecosystem in kind.ecosystems
+    if flag in carried(DeviceSpec(ecosystem, NAMES[ecosystem], kind.name))
+]
+
+
+@pytest.mark.parametrize(("flag", "kind", "ecosystem"), DEVICE_FLAGS, ids=str)
+def test_a_device_flag_reads_back_unset_after_its_fault(
+    flag: str, kind: KindName, ecosystem: Ecosystem
+) -> None:
+    device = DeviceSpec(ecosystem, NAMES[ecosystem], kind)
+    t, primary = 1_795_312_800_000, KINDS[kind].primary
+    quiet = [Sample("s", kind, t + i * 1000, {primary: 0.0}, battery=80) for i in range(2)]
+    during, after = FLAG_FAULTS[flag](start_ms=t, end_ms=t + 1000).apply(quiet, [])
+    assert read_back(payloads(during, device), device).values[flag] is True
+    # Over: the device says so (a missing flag would leave the edge thinking it still held).
+    assert read_back(payloads(after, device), device).values[flag] is False
 
 
 @pytest.mark.parametrize("ecosystem", [Ecosystem.ZIGBEE2MQTT, Ecosystem.CHIRPSTACK, Ecosystem.JSON])

@@ -74,8 +74,14 @@ def test_chirpstack_uplink_envelope() -> None:
     assert up["deviceInfo"]["devEui"] == eui.lower()
     assert up["deviceInfo"]["deviceName"] == "underpass-1"
     assert up["rxInfo"][0]["rssi"] == -97
-    assert up["object"] == {"depth": 12.3, "battery": 88.0}
-    layout = [("depth", False), ("battery", False)]
+    # Every flag the codec decodes is in every uplink, false unless set.
+    assert up["object"] == {
+        "depth": 12.3,
+        "battery": 88.0,
+        "water_leak": False,
+        "battery_low": False,
+    }
+    layout = [("depth", False), ("battery", False), ("water_leak", True), ("battery_low", True)]
     assert unframe(b64decode(up["data"]), layout) == up["object"]
 
 
@@ -134,6 +140,7 @@ def test_json_is_flat_on_the_exact_topic() -> None:
         "depth": 31.2,
         "water_leak": True,
         "battery": 90,
+        "battery_low": False,
         "ts": T,
     }
 

@@ -88,3 +88,14 @@ def test_devices_announce_themselves_once(device: DeviceSpec) -> None:
     gone = read_back([m.publish for m in radio.leave("s", T_2020 + 2)], device)
     assert gone.online is (False if announces else None)
     assert all(m.publish.retain for m in radio.leave("s", 0))
+
+
+@pytest.mark.parametrize("device", VARIANTS, ids=spec_id)
+def test_every_flag_is_in_every_message(device: DeviceSpec) -> None:
+    """False unless set: the edge reads a missing flag as unchanged, so a flag that was set
+    once and then left out (tamper, battery_low, the test button) would stay set for good."""
+    kind = KINDS[device.kind]
+    flags = {m for m in device.chosen() if kind.metric(m).is_flag}
+    sample = Sample("s", device.kind, T_2020, {kind.primary: kind.metric(kind.primary).low})
+    back = read_back(payloads(sample, device), device)
+    assert {m: back.values.get(m) for m in flags} == dict.fromkeys(flags, False)
