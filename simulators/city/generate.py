@@ -111,9 +111,17 @@ class _Builder:
         return SimSource(eco, device, base)
 
     def sensor(
-        self, gw: str, sid: str, kind: KindName, where: Coordinates, app: str, houses: list[Any]
+        self,
+        gw: str,
+        sid: str,
+        kind: KindName,
+        where: Coordinates,
+        app: str,
+        houses: list[Any],
+        risk: RiskPoint | None = None,
     ) -> SimSensor:
-        risk: RiskPoint | None = self.pick(_RISKS[kind]) if kind in _RISKS else None
+        if risk is None and kind in _RISKS:
+            risk = self.pick(_RISKS[kind])
         building = floor = None
         if kind is K.SMOKE or risk in (R.KITCHEN, R.UNDERGROUND_GARAGE):
             house: SimBuilding = self.rng.choice(houses)
@@ -183,11 +191,15 @@ def generate_city(
             gid, app = f"gw-{cid}-{g + 1:02d}", str(uuid.UUID(int=b.rng.getrandbits(128)))
             at, sensors = b.near(here, 0, 0, 60), []
             for kind, count in mix.items():
-                for _ in range(count):
+                for n in range(count):
                     counts[kind] += 1
                     sid = f"{cid}-{_SHORT.get(kind, kind.value)}-{counts[kind]:02d}"
                     where = at if kind is K.POWER else here
-                    sensors.append(b.sensor(gid, sid, kind, where, app, houses))
+                    # A gateway with several gas detectors covers both risk points: one in a pipe
+                    # well (管井, the utility's) and one in a kitchen (the residents').
+                    several_gas = kind is K.GAS and count >= 2
+                    risk = (R.PIPE_WELL, R.KITCHEN)[n] if several_gas and n < 2 else None
+                    sensors.append(b.sensor(gid, sid, kind, where, app, houses, risk))
             area = Area(district=d, street=s, community=cid)
             gateways.append(SimGateway(gid, area, at, tuple(sensors)))
         return SimCommunity(cid, f"{zh}社区", en, here, tuple(houses), tuple(gateways))

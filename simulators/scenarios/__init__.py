@@ -7,10 +7,11 @@ names or a path to any scenario file, and says exactly what is wrong with a bad 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from simulators.scenarios.model import Scenario
+from simulators.scenarios.model import PAST_THE_END, Scenario
 from streetwatch.config import ConfigError, ConfigProblem, parse_yaml
 
 __all__ = ["BUILTIN", "Scenario", "builtin_scenarios", "load_scenario"]
@@ -39,8 +40,30 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
+            loc = _located(err["type"], tuple(err["loc"]), err.get("ctx"), doc.data)
             field = ".".join(str(p) for p in loc)
             message = str(err["msg"]).removeprefix("Value error, ")
             problems.append(ConfigProblem(file, doc.line_of(loc), field, message))
         raise ConfigError(problems) from None
+
+
+def _located(
+    kind: str, loc: tuple[str | int, ...], ctx: dict[str, Any] | None, data: Any
+) -> tuple[str | int, ...]:
+    """Where in the file an error is: the step that runs too long; without the tag (the step's
+    ``do``) that pydantic puts into the location of an error inside a step."""
+    if kind == PAST_THE_END and ctx is not None:
+        return ("timeline", ctx["index"])
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("do") == part:
+            continue  # the tag, not a key of the file
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)

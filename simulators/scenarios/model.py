@@ -15,25 +15,35 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from simulators.run.responders import ResponderBehaviour
 from streetwatch.ids import Slug
+from streetwatch.kinds import KindName
 from streetwatch.levels import Level
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 def _seconds(value: Any) -> Any:
     """``"1h30m"``, ``"90s"``, ``"5m"`` or a number of seconds → seconds (float)."""
-    if isinstance(value, bool) or not isinstance(value, str):
+    if isinstance(value, bool):  # YAML's yes/no/on/off: pydantic would take True as 1 s
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 5m, 1h30m or seconds")
+    if not isinstance(value, str):
         return value
     text = value.strip().replace(" ", "")
+    if _NUMBER.fullmatch(text):  # "90", quoted: seconds, as the message below offers
+        return float(text)
     match = _DURATION.fullmatch(text)
     if not text or match is None or not any(match.groups()):
         raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 5m, 1h30m or seconds")
     h, m, s = (float(g) if g else 0.0 for g in match.groups())
     return h * 3600 + m * 60 + s
 
+
+PAST_THE_END = "past_the_end"
+"""Error type of a step that runs past ``duration``; its ``ctx`` holds the step's ``index``."""
 
 Duration = Annotated[float, BeforeValidator(_seconds), Field(ge=0, allow_inf_nan=False)]
 """Seconds, written as ``90s``, ``5m``, ``1h30m`` or a plain number."""
@@ -63,7 +73,9 @@ class Place(_Frozen):
 
 class Step(_Frozen):
     at: Duration = Field(description="When, from the start of the scenario.")
-    for_: Duration | None = Field(None, alias="for", description="Ends by itself after this.")
+    for_: Annotated[Duration, Field(gt=0)] | None = Field(
+        None, alias="for", description="Ends by itself after this (more than 0 s)."
+    )
     what: str | None = Field(
         None, pattern=r"^[a-z][a-z0-9_]{0,47}$", description="Name in the ground truth."
     )
@@ -135,7 +147,7 @@ class SensorFault(Step):
 
     do: Literal["fault"]
     where: Place = Place()
-    kind: str = Field(description="The sensor's kind, e.g. water_level.")
+    kind: KindName = Field(description="The sensor's kind, e.g. water_level.")
     sensor: int = Field(0, ge=0, description="Which sensor of that kind in the community.")
     fault: Literal[
         "drift", "stuck", "spikes", "low_battery", "tamper", "self_test", "clock_skew",
@@ -208,11 +220,15 @@ class Scenario(_Frozen):
     @model_validator(mode="after")
     def _within(self) -> Self:
         for n, step in enumerate(self.timeline):
-            end = step.at + (step.for_ or 0)
+            down = step.down if isinstance(step, BrokerRestart) else 0.0
+            end = step.at + (step.for_ or 0) + down
             if end > self.duration:
-                raise ValueError(
-                    f"timeline[{n}] ({step.do}) runs to {end:g} s, after the scenario ends at "
-                    f"{self.duration:g} s; shorten it or lengthen duration"
+                where = {"index": n, "do": step.do, "end": f"{end:g}"}
+                raise PydanticCustomError(
+                    PAST_THE_END,
+                    "timeline[{index}] ({do}) runs to {end} s, after the scenario ends at "
+                    "{duration} s; shorten it or lengthen duration",
+                    {**where, "duration": f"{self.duration:g}"},
                 )
         return self
 

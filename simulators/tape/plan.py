@@ -31,7 +31,7 @@ from simulators.devices import (
 from simulators.physics import GasLeak, Hydrant, SmokeRoom, SmokeSource, Waterlogging
 from simulators.scenarios import model as m
 from simulators.tape import hazards as h
-from simulators.tape.targets import Targets
+from simulators.tape.targets import TargetError, Targets
 from simulators.tape.world import World
 from simulators.truth import TruthKind, TruthRecord
 from streetwatch.anomalies import Hazard
@@ -297,7 +297,10 @@ def plan_commission(p: Plan, step: m.Commission) -> None:
 def plan_test_alarm(p: Plan, step: m.TestAlarm) -> None:
     gateway = p.targets.gateway(step.where)
     if step.sensor >= len(gateway.sensors):
-        raise ValueError(f"gateway {gateway.id} has {len(gateway.sensors)} sensors")
+        raise TargetError(
+            f"sensor {step.sensor} of gateway {gateway.id} does not exist: it has "
+            f"{len(gateway.sensors)}, numbered from 0 in its configuration order"
+        )
     sensor = gateway.sensors[step.sensor]
     start = p.ms(step.at)
     p.controls.append(Control(start, "test_alarm", gateway.id, sensor.id))
