@@ -198,8 +198,8 @@ def generate_city(
                     # A gateway with several gas detectors covers both risk points: one in a pipe
                     # well (管井, the utility's) and one in a kitchen (the residents').
                     several_gas = kind is K.GAS and count >= 2
-                    risk = (R.PIPE_WELL, R.KITCHEN)[n] if several_gas and n < 2 else None
-                    sensors.append(b.sensor(gid, sid, kind, where, app, houses, risk))
+                    at_risk = (R.PIPE_WELL, R.KITCHEN)[n] if several_gas and n < 2 else None
+                    sensors.append(b.sensor(gid, sid, kind, where, app, houses, at_risk))
             area = Area(district=d, street=s, community=cid)
             gateways.append(SimGateway(gid, area, at, tuple(sensors)))
         return SimCommunity(cid, f"{zh}社区", en, here, tuple(houses), tuple(gateways))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,16 +32,17 @@ class RunResult:
 
 async def run_scenario(scenario: Scenario, seed: int, speed: float, out: Path) -> RunResult:
     tape = compile_tape(scenario, seed)
-    _start(out, tape)
+    _start(out, tape)  # a rerun into the same directory starts from nothing
     async with ScenarioRun(tape, out / "work", speed=speed) as run:
         stats = await run.play()
         incidents, pages, acks = await run.observed()
     result = score(tape.truth, incidents, pages, acks)
-    _save(out, tape, stats, result, incidents, pages, acks)
+    _save(out, tape, speed, stats, result, incidents, pages, acks)
     return RunResult(tape, stats, result, out)
 
 
 def _start(out: Path, tape: Tape) -> None:
+    shutil.rmtree(out / "work", ignore_errors=True)  # the previous run's brokers, hub, gateways
     out.mkdir(parents=True, exist_ok=True)
     _log_to(out / "run.log")
     TruthLog(out / "truth.jsonl").write(tape.truth)
@@ -49,6 +51,7 @@ def _start(out: Path, tape: Tape) -> None:
 def _save(
     out: Path,
     tape: Tape,
+    speed: float,
     stats: PlayStats,
     result: Score,
     incidents: list[ObservedIncident],
@@ -63,7 +66,8 @@ def _save(
                          "acks": [a.model_dump(mode="json") for a in acks]})  # fmt: skip
     (out / "score.json").write_text(result.to_json(), "utf-8")
     scenario = tape.scenario
-    write("run.json", {"scenario": scenario.name, "seed": tape.seed, "digest": tape.digest(),
+    write("run.json", {"scenario": scenario.name, "seed": tape.seed, "speed": speed,
+                       "digest": tape.digest(),
                        "cues": len(tape.cues), **asdict(stats)})  # fmt: skip
 
 

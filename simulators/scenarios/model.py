@@ -153,7 +153,7 @@ class SensorFault(Step):
         "drift", "stuck", "spikes", "low_battery", "tamper", "self_test", "clock_skew",
         "dropout", "duplicate", "reorder",
     ]  # fmt: skip
-    params: dict[str, float | str | bool] = Field(default_factory=dict)
+    params: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
 
 class UplinkCut(Step):

@@ -244,9 +244,15 @@ def plan_fault(p: Plan, step: m.SensorFault) -> None:
     sensor = p.targets.sensor(step.where, kind, step.sensor)
     start, end = p.window(step)
     seed = zlib.crc32(f"{p.seed}:{sensor.id}:{step.at}".encode())  # hash() of str is salted
-    fault = FAULT_TYPES[step.fault](
-        start_ms=start, end_ms=end, sensor=sensor.id, seed=seed, **step.params
-    )
+    reserved = {"start_ms", "end_ms", "sensor", "seed"} & set(step.params)
+    if reserved:
+        raise TargetError(f"fault {step.fault}: {', '.join(sorted(reserved))} come from the step")
+    try:
+        fault = FAULT_TYPES[step.fault](
+            start_ms=start, end_ms=end, sensor=sensor.id, seed=seed, **step.params
+        )
+    except (TypeError, ValueError) as exc:  # a missing, unknown or impossible parameter
+        raise TargetError(f"fault {step.fault} at {step.at:g} s: {exc}") from None
     p.faults.setdefault(sensor.id, []).append(fault)
     nuisance = step.fault == "self_test"
     p.note(step, TruthKind.NUISANCE if nuisance else TruthKind.FAULT, fault.what,
