@@ -73,6 +73,7 @@ class Hub(Component):
         self.presence = PresenceTracker(
             cfg.presence, self.registry, emit=lambda e: self.intake.publish_hub_event(e)
         )
+        self.presence.link_down(now_ms(self.clock))  # the hub hears nobody until it connects
         self.dead_letters = await self.enter(
             DeadLetters(
                 self.path(Path("dead-letters.sqlite3")),
@@ -113,6 +114,7 @@ class Hub(Component):
             client_id=cfg.client_id(),
             on_message=lambda m: self.intake.on_message(m),
             clock=self.clock,
+            on_connection_change=self._link_changed,
         )
         self.intake = Intake(
             tree=self.link.topics,
@@ -165,6 +167,15 @@ class Hub(Component):
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
+
+    def _link_changed(self, up: bool) -> None:
+        # While the hub is cut off from its broker, and for a while after, presence must not
+        # read the gateways' silence or their wills (a broker restart sends them all) as gone.
+        now = now_ms(self.clock)
+        if up:
+            self.presence.link_up(now)
+        else:
+            self.presence.link_down(now)
 
     # -- background tasks -------------------------------------------------------------------------
 

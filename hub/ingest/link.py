@@ -10,6 +10,8 @@
   aiomqtt does not expose the switch, so this module reaches its paho client (the one place).
 * ``receive_maximum`` bounds what the broker has in flight to the hub; the rest waits in the
   broker's queue, and beyond that in the gateways' outboxes: backpressure, not loss.
+* ``connected`` is set while a session is up; ``on_connection_change`` (if given) is told of
+  each change, before the first message of a new session is handed over.
 """
 
 from __future__ import annotations
@@ -58,11 +60,13 @@ class HubLink(Component):
         client_id: str,
         on_message: Callable[[Incoming], Awaitable[None]],
         clock: Clock,
+        on_connection_change: Callable[[bool], None] | None = None,
     ) -> None:
         self.config = config
         self.client_id = client_id
         self.topics = TopicTree(config.topic_prefix)
         self._on_message = on_message
+        self.on_connection_change = on_connection_change
         self.clock = clock
         self.connected = asyncio.Event()
         self.reconnects = 0
@@ -127,7 +131,7 @@ class HubLink(Component):
                     self._client = client
                     for f in filters:
                         await client.subscribe(f, qos=1)
-                    self.connected.set()
+                    self._set_connected(True)
                     self._backoff.reset()
                     log.info(
                         "hub connected to mqtt://%s:%d, %d filters",
@@ -145,6 +149,15 @@ class HubLink(Component):
                 log.warning("mqtt connection lost (%s); reconnecting", exc)
             finally:
                 self._client = None
-                self.connected.clear()
+                if self.connected.is_set():
+                    self._set_connected(False)
             self.reconnects += 1
             await self.clock.sleep(self._backoff.next_delay())
+
+    def _set_connected(self, up: bool) -> None:
+        if up:
+            self.connected.set()
+        else:
+            self.connected.clear()
+        if self.on_connection_change is not None:
+            self.on_connection_change(up)

@@ -50,7 +50,9 @@ class PresenceConfig(Section):
         ge=1,
         le=3600,
         description="A single gateway's offline is held back this long to see whether an area "
-        "outage explains it; also the window in which gateways must fail together.",
+        "outage explains it; also the window in which gateways must fail together, how long "
+        "they must then stay offline before an area outage is raised, and the grace after the "
+        "hub's own broker connection returns before deaths and silence count again.",
     )
     restore_fraction: float = Field(
         0.5,

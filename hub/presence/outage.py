@@ -8,11 +8,16 @@ one ``AREA_OUTAGE`` and holds back the gateways' own offline events (``PresenceT
 Rules, per area (streets first, then communities):
 
 * The candidates are the area's gateways that are down, not yet reported on their own, not
-  covered by an outage and not released from one. An outage starts when the largest group of
-  candidates that went down within ``hold_s`` of each other reaches ``outage_fraction`` of the
-  area's registered gateways and ``outage_min_gateways``. For a street, gateways already inside
-  an active community outage of that street count too: a storm that spreads from one community
-  to the street escalates (the community outage stays open and closes on its own).
+  covered by an outage and not released from one. The area is *pending* once the largest group
+  of candidates that went down within ``hold_s`` of each other reaches ``outage_fraction`` of
+  the area's registered gateways and ``outage_min_gateways``: from the moment the group reached
+  that size (the down time of the member that completed it). The outage starts only when the
+  group, taken again, is still that large ``hold_s`` later, the same hold a single gateway's
+  offline gets. Gateways that come back within it (a broker restart: every connection drops and
+  is back within seconds) dissolve the group and raise nothing. Meanwhile ``covers`` holds back
+  the members' own offline events. For a street, gateways already inside an active community
+  outage of that street count too: a storm that spreads from one community to the street
+  escalates (the community outage stays open and closes on its own).
 * Candidates of an area with an active outage join it silently.
 * An outage ends (``AREA_RESTORED``) when ``restore_fraction`` of its members are online again.
   Members still down are *released*: they get their own ``GATEWAY_OFFLINE`` (unless another
@@ -26,11 +31,16 @@ sight of its whole area, probably while a storm hits it, and the district must b
 outage is never RED: red is for a sensed danger to life, and an outage is the loss of sensing.
 
 The correlator decides at ``step`` times (the tracker's ticks), so with a check interval of
-``c`` seconds a group may span up to ``hold_s + c`` in the worst case.
+``c`` seconds a group may span up to ``hold_s + c`` in the worst case, and an outage is raised
+between ``hold_s`` and ``hold_s + c`` after its group was complete. A member that went down
+before the group was complete is held back longer than its own ``hold_s``, by at most
+``hold_s + c`` more. The correlator knows nothing of time but the views' ``down_at``: the
+tracker moves it later when the hub itself could not hear (``PresenceTracker.link_down``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -81,7 +91,7 @@ class GatewayView:
     gateway: str
     area: Area
     online: bool
-    down_at: int | None = None  # when it was decided down
+    down_at: int | None = None  # when it counts as down from (its hold starts there)
     since: int | None = None  # its last sign of life before that
     cause: OfflineCause | None = None
     reported: bool = False  # its own GATEWAY_OFFLINE is out
@@ -118,11 +128,12 @@ class OutageCorrelator:
         self._config = config
         self._hold_ms = round(config.hold_s * 1000)
         self._active: dict[AreaKey, Outage] = {}
+        self._pending: dict[AreaKey, set[str]] = {}  # as of the latest step
         self._released: set[str] = set()
 
     def covers(self, gateway: str) -> bool:
-        """Whether an active outage holds back this gateway's own events."""
-        return any(gateway in o.members for o in self._active.values())
+        """Whether an outage, active or pending, holds back this gateway's own events."""
+        return self._in_outage(gateway) or any(gateway in p for p in self._pending.values())
 
     def active(self) -> list[Outage]:
         return [self._active[k] for k in sorted(self._active, key=lambda k: k.label)]
@@ -130,6 +141,7 @@ class OutageCorrelator:
     def step(self, now_ms: int, gateways: Sequence[GatewayView]) -> list[HubEvent]:
         """Restore, join and detect outages given every registered gateway's state now."""
         views = {v.gateway: v for v in gateways}
+        self._pending = {}
         self._released = {g for g in self._released if g in views and not views[g].online}
         events: list[HubEvent] = []
         restored: set[AreaKey] = set()
@@ -161,12 +173,15 @@ class OutageCorrelator:
                     events.append(event)
         return events
 
+    def _in_outage(self, gateway: str) -> bool:
+        return any(gateway in o.members for o in self._active.values())
+
     def _candidate(self, view: GatewayView) -> bool:
         return (
             not view.online
             and not view.reported
             and view.gateway not in self._released
-            and not self.covers(view.gateway)
+            and not self._in_outage(view.gateway)
         )
 
     def _street_out(self, key: AreaKey) -> bool:
@@ -178,12 +193,18 @@ class OutageCorrelator:
             group += [
                 v
                 for v in views
-                if not v.online and v.gateway not in self._released and self.covers(v.gateway)
+                if not v.online and v.gateway not in self._released and self._in_outage(v.gateway)
             ]
         count, total = len(group), len(views)
-        if count < self._config.outage_min_gateways:
+        needed = max(
+            self._config.outage_min_gateways,
+            math.ceil(self._config.outage_fraction * total - _EPS),
+        )
+        if count < needed:
             return None
-        if count < self._config.outage_fraction * total - _EPS:
+        complete = sorted(v.down_at or 0 for v in group)[needed - 1]
+        if now_ms < complete + self._hold_ms:  # not yet held: they may all be back in a moment
+            self._pending[key] = {v.gateway for v in group}
             return None
         since = min(v.since if v.since is not None else now_ms for v in group)
         outage = Outage(key, now_ms, since, {v.gateway for v in group})

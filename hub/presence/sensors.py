@@ -2,8 +2,9 @@
 
 The tracker calls ``check`` only for gateways that are online and not inside an area outage, so
 sensors behind a dead gateway raise nothing of their own. The time counts from ``up_since`` (the
-gateway's latest birth or return) at the earliest: a gateway that comes back is given a full
-window to replay what it buffered before its sensors count as overdue.
+gateway's latest birth or return, or the hub's own reconnection to its broker) at the earliest:
+a gateway that comes back is given a full window to replay what it buffered before its sensors
+count as overdue.
 
 A sensor seen again is back only if the sign of life is recent (within the same limit of the
 latest hub time): an old reading replayed from a gateway's outbox does not end the episode.
@@ -25,7 +26,7 @@ __all__ = ["OverdueSensor", "SensorWatch"]
 class OverdueSensor:
     gateway: str
     sensor: str
-    since: int  # its last sign of life, or its gateway's return if later
+    since: int  # its last sign of life, or its gateway's (or the hub's link's) return if later
 
 
 @dataclass(slots=True)

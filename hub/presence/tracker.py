@@ -15,6 +15,14 @@ change raises exactly one ``HubEvent`` through ``emit``, and no later tick repea
   gateway that has already been born again) and is ignored.
 * Gateways not in the registry are ignored; registered gateways the tracker has not heard of
   since it started count as online until a full silence window has passed.
+* The hub's own broker connection. While it is down (``link_down``) the hub hears nobody, so
+  ticks decide nothing. When a broker restarts, every gateway's will reaches the hub at once,
+  just before its own link drops or just after it is back, and the gateways reconnect seconds
+  later. So deaths and silence count only from a grace of ``hold_s`` after ``link_up``: an
+  offline not yet reported is held from the end of the grace at the earliest (its gateway
+  then has the grace and the hold to be born again), and silence and sensor windows start
+  again at ``link_up``, as at a start. A ``PresenceTracker`` starts with its link up (a replay
+  or a test need not call either); the hub calls ``link_down`` before its first connection.
 
 Events from ``tick`` carry the tick's time; those raised by ``birth``, ``heard`` and
 ``sensor_seen`` carry the call's time (for ``sensor_seen``, the latest hub time seen so far).
@@ -94,6 +102,9 @@ class PresenceTracker:
         self._sensors = SensorWatch(_ms(config.sensor_grace_s), emit)
         self._hold_ms = _ms(config.hold_s)
         self._now = 0  # the latest hub time given to any call
+        self._cut_off = False  # the hub's own broker connection is down
+        self._link_up_at = 0  # silence and sensor windows start here at the earliest
+        self._trusted_from = 0  # an offline's hold starts here at the earliest
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -134,6 +145,19 @@ class PresenceTracker:
         if record is not None and gateway in self._gateways:
             self._sensors.seen(record, sensor, t_ms, max(self._now, t_ms))
 
+    def link_down(self, now_ms: int) -> None:
+        """The hub's own broker connection is lost: from now on nobody's silence is a sign."""
+        self._now = max(self._now, now_ms)
+        self._cut_off = True
+
+    def link_up(self, now_ms: int) -> None:
+        """The hub's broker connection is back (or made for the first time): deaths and
+        silence count again from ``hold_s`` on."""
+        self._now = max(self._now, now_ms)
+        self._cut_off = False
+        self._link_up_at = now_ms
+        self._trusted_from = now_ms + self._hold_ms
+
     def tick(self, now_ms: int) -> None:
         """Decide silences, outages, held-back offlines and overdue sensors as of ``now_ms``."""
         self._now = max(self._now, now_ms)
@@ -141,11 +165,14 @@ class PresenceTracker:
         for gone in self._gateways.keys() - records.keys():
             del self._gateways[gone]
             self._sensors.forget(gone)
+        if self._cut_off:
+            return  # the hub hears nobody: no silence, no hold, no sensor means anything now
         views = []
         for record in records.values():
             state = self._gateways.get(record.gateway) or self._new(record.gateway, now_ms)
             interval_s = record.health_interval_s or self._config.default_health_interval_s
-            deadline = state.last_heard + _ms(self._config.silence_factor * interval_s)
+            heard = max(state.last_heard, self._link_up_at)
+            deadline = heard + _ms(self._config.silence_factor * interval_s)
             if state.down_at is None and deadline <= now_ms:
                 self._down(state, deadline, OfflineCause.SILENCE)
             views.append(
@@ -153,7 +180,7 @@ class PresenceTracker:
                     record.gateway,
                     record.area,
                     online=state.down_at is None,
-                    down_at=state.down_at,
+                    down_at=self._held_from(state),
                     since=state.since,
                     cause=state.cause,
                     reported=state.reported,
@@ -164,10 +191,11 @@ class PresenceTracker:
         for record in records.values():
             state = self._gateways[record.gateway]
             covered = self._outages.covers(record.gateway)
-            if state.down_at is None:
+            held_from = self._held_from(state)
+            if held_from is None:
                 if not covered:
-                    self._sensors.check(record, state.up_since, now_ms)
-            elif not state.reported and not covered and state.down_at + self._hold_ms <= now_ms:
+                    self._sensors.check(record, max(state.up_since, self._link_up_at), now_ms)
+            elif not state.reported and not covered and held_from + self._hold_ms <= now_ms:
                 state.reported = True
                 self._emit(self._event(HubEventType.GATEWAY_OFFLINE, record, state, now_ms))
 
@@ -206,6 +234,10 @@ class PresenceTracker:
     def _new(self, gateway: str, now_ms: int) -> _Gateway:
         state = self._gateways[gateway] = _Gateway(last_heard=now_ms, up_since=now_ms)
         return state
+
+    def _held_from(self, state: _Gateway) -> int | None:
+        """When the gateway's offline hold starts: not before the hub could hear again."""
+        return None if state.down_at is None else max(state.down_at, self._trusted_from)
 
     def _down(self, state: _Gateway, at_ms: int, cause: OfflineCause) -> None:
         state.down_at, state.cause, state.since, state.reported = (

@@ -94,7 +94,8 @@ def test_restoration_and_the_gateways_still_offline() -> None:
     restored, *offline = w.take()
     assert restored.type is RESTORED
     assert restored.level is Level.ORANGE
-    assert restored.id.removeprefix("area_restored:") == f"pudong/huamu:{15 * S}"
+    # declared hold_s (30 s) after the deaths at 10 s: the outage's id carries that time
+    assert restored.id.removeprefix("area_restored:") == f"pudong/huamu:{40 * S}"
     assert "still offline: gw-b2, gw-c1" in restored.detail
     assert [(e.type, e.gateway) for e in offline] == [(OFFLINE, "gw-b2"), (OFFLINE, "gw-c1")]
     assert w.tracker.snapshot().areas_out == ()
@@ -209,3 +210,112 @@ def test_largest_group_within_the_hold() -> None:
     assert [v.gateway for v in largest_group(views, 10)] == ["g50", "g55", "g60"]
     assert [v.gateway for v in largest_group(views, 60)] == ["g0", "g10", "g50", "g55", "g60"]
     assert largest_group([], 10) == []
+
+
+# -- the hold: gateways that come back in time are no outage --------------------------------
+
+
+@pytest.mark.parametrize("back_by", ["birth", "message"])
+def test_a_street_reborn_within_the_hold_raises_nothing(back_by: str) -> None:
+    """A broker restart: every connection drops at once and is back within seconds."""
+    w = world_with(STREET_OF_5)
+    w.kill(*STREET_OF_5)  # at 10 s
+    w.run(10, heard=("gw-y1",))
+    assert w.take() == []
+    for gateway, community in STREET_OF_5.items():
+        if back_by == "birth":  # the same process reconnecting: the same boot
+            w.add(gateway, community, sensors=(sensor("s1"),))
+        else:
+            w.tracker.heard(gateway, w.now)
+    w.run(600, heard=(*STREET_OF_5, "gw-y1"))
+    assert w.take() == []
+    assert w.tracker.snapshot().areas_out == ()
+
+
+def test_a_street_that_stays_dead_is_one_outage_after_the_hold() -> None:
+    w = world_with(STREET_OF_5)
+    w.kill(*STREET_OF_5)  # at 10 s
+    w.run(25, heard=("gw-y1",))  # 35 s: held; nor are the gateways' own offlines out
+    assert w.take() == []
+    assert [g.reported for g in w.tracker.snapshot().gateways_offline] == [False] * 5
+    w.run(5, heard=("gw-y1",))  # 40 s = the deaths + hold_s
+    (event,) = w.take()
+    assert (event.type, event.t, event.since) == (OUTAGE, 40 * S, 10 * S)
+    assert event.gateways == tuple(sorted(STREET_OF_5))
+    w.run(600, heard=("gw-y1",))
+    assert w.take() == []
+
+
+def test_too_few_left_down_after_the_hold_are_reported_one_by_one() -> None:
+    w = world_with(STREET_OF_5)
+    w.kill(*STREET_OF_5)  # at 10 s
+    w.run(10, heard=("gw-y1",))
+    back = ("gw-a1", "gw-a2", "gw-b1")  # 2 of 5 still down: 40 % < 60 %
+    for gateway in back:
+        w.tracker.heard(gateway, w.now)
+    w.run(15, heard=("gw-y1", *back))  # 35 s
+    assert w.take() == []
+    w.run(5, heard=("gw-y1", *back))  # 40 s: their own hold is over
+    assert w.types() == [(OFFLINE, "gw-b2"), (OFFLINE, "gw-c1")]
+
+
+def test_a_staggered_outage_holds_the_first_offlines_until_the_group_is_held() -> None:
+    w = world_with(STREET_OF_5)
+    w.kill("gw-a1")  # at 10 s
+    w.run(10, heard=("gw-a2", "gw-b1", "gw-b2", "gw-c1", "gw-y1"))
+    w.kill("gw-b1")  # at 20 s
+    w.run(5, heard=("gw-a2", "gw-b2", "gw-c1", "gw-y1"))
+    w.kill("gw-c1")  # at 25 s: 3 of 5 down together from here (no community is out)
+    w.run(25, heard=("gw-a2", "gw-b2", "gw-y1"))  # 50 s: gw-a1's own hold ended at 40 s
+    assert w.take() == []
+    w.run(5, heard=("gw-a2", "gw-b2", "gw-y1"))  # 55 s = 25 s + hold_s
+    (event,) = w.take()
+    assert (event.type, event.t, event.since) == (OUTAGE, 55 * S, 10 * S)
+    assert event.gateways == ("gw-a1", "gw-b1", "gw-c1")
+
+
+# -- the hub's own link: while it is cut off, a will or a silence is no sign ---------------------
+
+
+def test_a_broker_restart_whose_gateways_are_back_in_the_grace_raises_nothing() -> None:
+    w = world_with(STREET_OF_5)
+    w.tracker.link_down(w.now)  # at 10 s; the broker sends every will as it goes down
+    w.kill(*STREET_OF_5)
+    w.run(15)  # the broker is down 15 s: the hub hears nobody, ticks decide nothing
+    w.tracker.link_up(w.now)  # 25 s
+    w.kill(*STREET_OF_5)  # the wills again: queued for the hub's session, and retained
+    w.run(20, heard=("gw-y1",))  # 45 s: 35 s after the deaths, more than hold_s
+    for gateway, community in STREET_OF_5.items():
+        w.add(gateway, community, sensors=(sensor("s1"),))
+    w.run(600, heard=(*STREET_OF_5, "gw-y1"))
+    assert w.take() == []
+
+
+def test_deaths_during_a_broker_restart_count_from_the_end_of_the_grace() -> None:
+    """The power cut and the broker restart together: reported, once the hub can tell."""
+    w = world_with(STREET_OF_5)
+    w.tracker.link_down(w.now)  # 10 s
+    w.kill(*STREET_OF_5)
+    w.run(15)
+    w.tracker.link_up(w.now)  # 25 s: the grace ends at 55 s, the hold at 85 s
+    w.run(55, heard=("gw-y1",))  # 80 s
+    assert w.take() == []
+    w.run(5, heard=("gw-y1",))
+    (event,) = w.take()
+    assert (event.type, event.t, event.since) == (OUTAGE, 85 * S, 10 * S)
+    assert event.gateways == tuple(sorted(STREET_OF_5))
+
+
+def test_a_real_outage_while_the_link_is_up_is_reported_after_the_hold() -> None:
+    w = world_with(STREET_OF_5)
+    w.tracker.link_down(w.now)  # a blip at 10 s...
+    w.run(5)
+    w.tracker.link_up(w.now)  # ...over at 15 s; its grace at 45 s
+    w.run(45, heard=(*STREET_OF_5, "gw-y1"))  # 60 s
+    w.kill(*STREET_OF_5)
+    w.run(25, heard=("gw-y1",))
+    assert w.take() == []
+    w.run(5, heard=("gw-y1",))  # 90 s = the deaths + hold_s
+    (event,) = w.take()
+    assert (event.type, event.t, event.since) == (OUTAGE, 90 * S, 60 * S)
+    assert event.gateways == tuple(sorted(STREET_OF_5))

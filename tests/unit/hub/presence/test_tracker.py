@@ -231,3 +231,54 @@ def test_many_changes_never_repeat_an_event_id() -> None:
     assert len(set(ids)) == len(ids)
     w.run(1000, heard=("gw-a",))
     assert w.take() == []
+
+
+def test_while_the_hub_is_cut_off_nothing_is_decided() -> None:
+    w = World()
+    w.add("gw-a", "lianyang", sensors=(sensor("s1"),))
+    w.run(10, heard=("gw-a",))
+    w.tracker.link_down(w.now)
+    w.run(600)  # no silence, no held offline, no overdue sensor while the hub hears nobody
+    assert w.take() == []
+    assert w.tracker.snapshot().gateways_online == ("gw-a",)
+
+
+def test_silence_and_sensor_windows_start_again_when_the_link_is_back() -> None:
+    w = World(PresenceConfig(silence_factor=10))  # silent after 100 s: more than grace + hold
+    w.add("gw-a", "lianyang", sensors=(sensor("s1"),))
+    w.add("gw-b", "juquan", street="yangjing", sensors=(sensor("s1"),))
+    w.run(10, heard=("gw-a", "gw-b"))
+    w.tracker.link_down(w.now)
+    w.run(600)
+    w.tracker.link_up(w.now)  # 610 s; gw-b is never heard again
+    w.run(80, seen=())  # 690 s: nobody heard since the link's return, none silent yet
+    w.run(45, heard=("gw-a",), seen=())  # 735 s: gw-b silent at 710 s, held until 740 s
+    assert w.take() == []
+    w.run(5, heard=("gw-a",), seen=())
+    (offline,) = w.take()
+    assert (offline.type, offline.gateway, offline.since) == (OFFLINE, "gw-b", 10 * S)
+    w.run(20, heard=("gw-a",), seen=())  # gw-a's sensor: 150 s from the link's return...
+    assert w.take() == []
+    w.run(5, heard=("gw-a",), seen=())  # ...and overdue at the next check
+    (overdue,) = w.take()
+    assert (overdue.type, overdue.gateway, overdue.since, overdue.t) == (
+        HubEventType.SENSOR_OVERDUE,
+        "gw-a",
+        610 * S,
+        765 * S,
+    )
+
+
+def test_an_offline_held_when_the_link_drops_is_held_again_after_it() -> None:
+    w = World()
+    w.add("gw-a", "lianyang")
+    w.run(10, heard=("gw-a",))
+    w.kill("gw-a")  # 10 s: due at 40 s
+    w.run(5)
+    w.tracker.link_down(w.now)  # 15 s: was the will real, or the broker going down?
+    w.run(10)
+    w.tracker.link_up(w.now)  # 25 s: held from 55 s
+    w.run(55)
+    assert w.take() == []
+    w.run(5)  # 85 s
+    assert w.types() == [(OFFLINE, "gw-a")]
