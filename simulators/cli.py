@@ -14,7 +14,7 @@ from simulators.city import Brokers, generate_city, write_configs
 from simulators.run.brokers import BrokerError
 from simulators.run.session import run_scenario
 from simulators.scenarios import Scenario, builtin_scenarios, load_scenario
-from simulators.score import ObservedAck, ObservedIncident, render_table, score
+from simulators.score import ObservedAck, ObservedIncident, ObservedPage, render_table, score
 from simulators.tape.targets import TargetError
 from simulators.truth import TruthLog
 from streetwatch.config import ConfigError
@@ -128,8 +128,13 @@ def _minutes(seconds: float) -> str:
     required=True,
     help="The hub's incidents as JSON: `streetwatch hub incidents --all --json`.",
 )
+@click.option(
+    "--pages",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Pages and answers as `sim run` records them (pages.json), for the page times.",
+)
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write.")
-def score_command(truth: Path, incidents: Path, json_out: Path | None) -> None:
+def score_command(truth: Path, incidents: Path, pages: Path | None, json_out: Path | None) -> None:
     """Compare the hub's incidents with the ground truth: hits, misses, false alarms, times."""
     records = TruthLog(truth).read()
     raw = json.loads(incidents.read_text(encoding="utf-8"))
@@ -143,7 +148,12 @@ def score_command(truth: Path, incidents: Path, json_out: Path | None) -> None:
         for item in raw
         if item.get("acknowledged_at") is not None
     ]
-    result = score(records, observed, acks=acks)
+    paged: list[ObservedPage] = []
+    if pages is not None:
+        seen = json.loads(pages.read_text(encoding="utf-8"))
+        paged = [ObservedPage.model_validate(p) for p in seen.get("pages", [])]
+        acks += [ObservedAck.model_validate(a) for a in seen.get("acks", [])]
+    result = score(records, observed, paged, acks)
     Console().print(render_table(result))
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")

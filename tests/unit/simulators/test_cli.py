@@ -67,13 +67,20 @@ def test_score_from_truth_and_the_hubs_incidents(tmp_path: Path) -> None:
     )
     incidents = tmp_path / "incidents.json"
     incidents.write_text(json.dumps([found.model_dump(mode="json")]))
+    pages = tmp_path / "pages.json"  # as `sim run` records them
+    page = {"incident_id": found.id, "t": 1_095_000, "recipient": "wang", "channel": "webhook"}
+    pages.write_text(json.dumps({"pages": [page], "acks": []}))
     out = tmp_path / "score.json"
     result = CliRunner().invoke(
         sim_cli,
-        ["score", "--truth", str(truth), "--incidents", str(incidents), "--json-out", str(out)],
-    )
+        ["score", "--truth", str(truth), "--incidents", str(incidents), "--pages", str(pages),
+         "--json-out", str(out)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    summary = json.loads(out.read_text())["summary"]
+    scored = json.loads(out.read_text())
+    summary = scored["summary"]
     assert (summary["hazards"], summary["detected"], summary["missed"]) == (1, 1, 0)
     assert summary["false_incidents"] == 0
     assert summary["unanswered"] == 0
+    (flood,) = scored["hazards"]
+    assert (flood["detect_s"], flood["page_s"], flood["ack_s"]) == (90, 95, 200)
