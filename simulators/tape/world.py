@@ -98,14 +98,12 @@ class World:
     def __init__(self, city: SimCity, seed: int, start: datetime) -> None:
         self.city = city
         self.start_ms = int(start.timestamp() * 1000)
-        self.elapsed_s = 0.0
         self.devices: dict[str, Device] = {}
-        self.street_of: dict[str, str] = {}
-        self.mains: dict[str, Main] = {}
-        hydrants: dict[str, int] = {}
+        mains: dict[str, Main] = {}  # one water main per street
+        hydrants: dict[str, int] = {}  # hydrants placed on it so far
         hour = start.hour + start.minute / 60
         for _, street, community in city.communities():
-            main = self.mains.setdefault(street.id, Main(start_hour=hour))
+            main = mains.setdefault(street.id, Main(start_hour=hour))
             for gateway in community.gateways:
                 for sensor in gateway.sensors:
                     rng = random.Random(f"{seed}:{sensor.id}")
@@ -131,11 +129,9 @@ class World:
                         battery=round(rng.uniform(55, 100)),
                         first_ms=self.start_ms + int(rng.uniform(0, first) * 1000),
                     )
-                    self.street_of[sensor.id] = street.id
 
     def step(self, dt_s: float) -> None:
         """Advance every model by ``dt_s`` (hydrants move their shared main once)."""
-        self.elapsed_s += dt_s
         for device in self.devices.values():
             device.model.step(dt_s)
 
