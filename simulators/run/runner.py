@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 
@@ -47,8 +48,17 @@ class PlayStats:
 class ScenarioRun(Component):
     """``async with ScenarioRun(tape, work, speed=60) as run: await run.play()``."""
 
-    def __init__(self, tape: Tape, work: Path, *, speed: float, lead_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        tape: Tape,
+        work: Path,
+        *,
+        speed: float,
+        lead_s: float = 20.0,
+        storage: dict[str, Any] | None = None,
+    ) -> None:
         self.tape, self.work, self.speed = tape, work, speed
+        self.storage = storage  # the hub's `storage` section; None: its embedded SQLite
         self.clock = ScaledClock(start=tape.start_ms / 1000 - lead_s, speed=speed, paused=True)
         self.stats = PlayStats()
         self.agents: dict[str, EdgeAgent] = {}
@@ -70,7 +80,8 @@ class ScenarioRun(Component):
                 secret, clock=self.clock, seed=tape.seed, behaviour=tape.scenario.responders
             )
         )
-        config = hub_config(tape.city, work, self.brokers["hub"].port, self.responders.url, secret)
+        hub_port = self.brokers["hub"].port
+        config = hub_config(tape.city, work, hub_port, self.responders.url, secret, self.storage)
         self.hub = await self.enter(Hub(config, base_dir=work, clock=self.clock))
         dark = {c.target for c in tape.controls() if c.action == "power_off"
                 and c.t_ms <= tape.start_ms}  # fmt: skip

@@ -44,13 +44,21 @@ def roster(city: SimCity) -> list[dict[str, Any]]:
     return people
 
 
-def hub_config(city: SimCity, work: Path, broker_port: int, webhook: str, secret: str) -> HubConfig:
+def hub_config(
+    city: SimCity,
+    work: Path,
+    broker_port: int,
+    webhook: str,
+    secret: str,
+    storage: dict[str, Any] | None = None,
+) -> HubConfig:
+    """The hub's config; ``storage`` replaces the embedded SQLite store (e.g. InfluxDB)."""
     api_port = free_port()
     return HubConfig(
         hub={"id": "sim", "state_dir": str(work / "hub")},
         mqtt={"host": "127.0.0.1", "port": broker_port, "username": "hub"},
         ingest={"confirm_interval_s": 1, "reorder_timeout_s": 10},
-        storage={"backend": "sqlite", "flush_interval_s": 1},
+        storage=storage or {"backend": "sqlite", "flush_interval_s": 1},
         api={"port": api_port, "base_url": f"http://127.0.0.1:{api_port}",
              "link_secret": secrets.token_urlsafe(32)},
         notify={"channels": {"webhook": {"type": "webhook", "url": webhook, "secret": secret}},
