@@ -116,6 +116,14 @@ class MetricsConfig(Section):
         None, ge=1, le=65535, description="Serve Prometheus metrics on prometheus_host:PORT."
     )
     prometheus_host: str = Field("127.0.0.1", description="Address to serve metrics on.")
+    status_interval_s: float = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="How often every street's current picture (street_status: worst open "
+        "incident, gateways online, outage) is written to the time series, besides each change. "
+        "Keep it shorter than the shortest time range a dashboard shows.",
+    )
 
 
 class HubConfig(ComponentSettings):

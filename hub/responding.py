@@ -3,8 +3,9 @@
 ``Responding`` is one component owning the incident store, the engine, the escalator, the
 incident board and the responder API. It listens to the hub's event stream (edge anomaly events
 and the hub's own presence events); each change of an incident goes, in order, to the escalator
-(pages and 叫应), to the board (the street's retained incident topic) and to the hub's
-subscribers.
+(pages and 叫应), to the board (the street's retained incident topic), to the time series
+(``incident``) and to the hub's subscribers. The escalator's audit entries go to the time series
+too (``page``, through ``hub.page_log.PageLog``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,11 +33,14 @@ from hub.incidents.resources import HydrantWatch
 from hub.incidents.store import IncidentStore
 from hub.metrics import HubCollector
 from hub.notify.base import Language, Message, Sender
-from hub.notify.escalation import Escalator
+from hub.notify.escalation import AuditLog, Escalator
 from hub.notify.links import LinkSigner, RefusalReason, UsedLinks
 from hub.notify.render import place_names, render
+from hub.page_log import PageLog
 from hub.registry import GatewayRegistry
 from hub.responders import HubResponders, StoreAudit, incident_center
+from hub.storage.base import Point
+from hub.storage.schema import incident_points
 from streetwatch.clock import Clock, now_ms
 from streetwatch.component import Component
 from streetwatch.location import Coordinates
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 
 Event = Located[AnomalyEvent] | HubEvent
 Publish = Callable[[str, bytes], Awaitable[None]]
+Write = Callable[[Sequence[Point]], Awaitable[None]]
 
 
 class Responding(Component):
@@ -60,7 +65,7 @@ class Responding(Component):
         publish_retained: Publish,
         collector: HubCollector,
         clock: Clock,
-        record: Callable[[Incident], Awaitable[None]] | None = None,
+        write: Write | None = None,
     ) -> None:
         self.config = config
         self.state_dir = state_dir
@@ -70,7 +75,7 @@ class Responding(Component):
         self.board = IncidentBoard(tree, self._publish_guarded(publish_retained))
         self.changes: list[Callable[[Incident], None]] = []  # extra listeners (tests, metrics)
         self._collector = collector
-        self._record = record  # into the time series (the `incident` measurement)
+        self._write = write  # into the time series (`incident` and `page`)
         self.api: ApiServer | None = None
         self._names: dict[Language, dict[str, str]] = {}
 
@@ -90,7 +95,7 @@ class Responding(Component):
                 cfg.notify,
                 self._senders(),
                 clock=self.clock,
-                audit=StoreAudit(self.store),
+                audit=self._audit(),
                 render=self._render,
                 link=self.links.url,
             )
@@ -144,10 +149,17 @@ class Responding(Component):
     async def _changed(self, incident: Incident, previous: Incident | None) -> None:
         await self.escalator.incident_changed(incident, previous)
         await self.board.changed(incident, now_ms(self.clock))
-        if self._record is not None:
-            await self._record(incident)
+        if self._write is not None:
+            await self._write(incident_points(incident))
         for listener in self.changes:
             listener(incident)
+
+    def _audit(self) -> AuditLog:
+        trail = StoreAudit(self.store)
+        if self._write is None:
+            return trail
+        roles = {r.id: r.role.value for r in self.config.notify.responders}
+        return PageLog(trail, incident=self.store.get, roles=roles, write=self._write)
 
     def _senders(self) -> dict[str, Sender]:
         senders = {}

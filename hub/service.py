@@ -5,7 +5,8 @@
 
 Sub-components open in dependency order (stores first, the MQTT session last, so nothing
 arrives before there is somewhere to put it) and close in reverse. Its background tasks, all on
-the injected clock: presence checks, resend requests for gaps, pruning the SQLite store.
+the injected clock: presence checks, resend requests for gaps, pruning the SQLite store; the
+streets' pictures for the dashboards are written by ``hub.status.StreetStatus``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from hub.metrics import HubCollector
 from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRegistry
 from hub.responding import Responding
+from hub.status import StreetStatus, owned_streets
 from hub.storage.base import Point
 from hub.storage.open import open_backend
-from hub.storage.schema import incident_points
 from hub.storage.spool import Spool
 from hub.storage.sqlite_store import SqliteStore
 from hub.storage.writer import StoreWriter
@@ -141,9 +142,23 @@ class Hub(Component):
                 ),
                 collector=HubCollector(self),
                 clock=self.clock,
-                record=lambda incident: self.writer.add(incident_points(incident), Handover()),
+                write=self._write,
             )
         )
+        self.status = await self.enter(
+            StreetStatus(
+                city=cfg.city,
+                streets=owned_streets(cfg.city, cfg.mqtt.scopes()),
+                registry=self.registry,
+                presence=self.presence,
+                board=self.responding.board,
+                write=self._write,
+                clock=self.clock,
+                interval_s=cfg.metrics.status_interval_s,
+            )
+        )
+        self.presence.street_changes.append(self.status.watch)
+        self.responding.board.street_changes.append(self.status.watch)
         self.intake.observe = lambda batch, origin: self.responding.hydrants.observe(
             batch, origin.placements
         )
@@ -221,6 +236,11 @@ class Hub(Component):
             self.counters.add("command", "rebirth")
         except aiomqtt.MqttError as exc:
             log.warning("could not ask %s for its birth: %s", where.gateway, exc)
+
+    async def _write(self, points: Sequence[Point]) -> None:
+        """Points the hub works out itself (incidents, pages, street pictures): no message to
+        acknowledge once they are durable."""
+        await self.writer.add(points, Handover())
 
     async def _on_rejected(self, points: Sequence[Point], reason: str) -> None:
         self.counters.add("storage_rejected", "points", len(points))

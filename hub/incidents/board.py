@@ -2,7 +2,8 @@
 
 Dashboards and responder apps subscribe to ``.../{district}/{street}/incident`` and always get
 the street's whole current picture (retained, replacing the last), never a stream of deltas to
-reassemble. A district- or city-wide incident appears on every street it spans.
+reassemble. A district- or city-wide incident appears on every street it spans. Listeners in
+``street_changes`` hear of every street whose picture changed (``hub.status``).
 """
 
 from __future__ import annotations
@@ -54,13 +55,24 @@ class IncidentBoard:
         self.tree = tree
         self._publish = publish
         self._by_street: dict[StreetKey, dict[str, Incident]] = {}
+        self.street_changes: list[Callable[[str, str], None]] = []  # (district, street)
 
     def load(self, incidents: list[Incident]) -> None:
         for incident in incidents:
             self._place(incident)
 
+    def streets(self) -> list[StreetKey]:
+        """Every street that has or had an incident since the hub started."""
+        return sorted(self._by_street)
+
+    def incidents(self, key: StreetKey) -> list[Incident]:
+        """The street's incidents that are not closed (resolved ones included)."""
+        return list(self._by_street.get(key, {}).values())
+
     async def changed(self, incident: Incident, now_ms: int) -> None:
-        for key in self._place(incident):
+        for key in sorted(self._place(incident)):
+            for listener in self.street_changes:
+                listener(*key)
             await self.publish_street(key, now_ms)
 
     async def publish_street(self, key: StreetKey, now_ms: int) -> None:

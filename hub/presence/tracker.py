@@ -26,6 +26,10 @@ change raises exactly one ``HubEvent`` through ``emit``, and no later tick repea
 
 Events from ``tick`` carry the tick's time; those raised by ``birth``, ``heard`` and
 ``sensor_seen`` carry the call's time (for ``sensor_seen``, the latest hub time seen so far).
+
+Listeners in ``street_changes`` hear (district, street) whenever a gateway of the street goes
+online or offline in the tracker's eyes (held offlines included) and when an area outage of the
+street starts or ends; ``is_online`` and ``areas_out`` answer what the street looks like now.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class PresenceTracker:
         self._config = config
         self._registry = registry
         self._emit = emit
+        self.street_changes: list[Callable[[str, str], None]] = []  # (district, street)
         self._gateways: dict[str, _Gateway] = {}
         self._outages = OutageCorrelator(config)
         self._sensors = SensorWatch(_ms(config.sensor_grace_s), emit)
@@ -127,6 +132,7 @@ class PresenceTracker:
         state = self._state(gateway, now_ms)
         if state is not None and state.down_at is None:
             self._down(state, now_ms, OfflineCause.DEATH)
+            self._street_changed(record.area.district, record.area.street)
 
     def heard(self, gateway: str, now_ms: int) -> None:
         """Any message from the gateway other than its death."""
@@ -175,6 +181,7 @@ class PresenceTracker:
             deadline = heard + _ms(self._config.silence_factor * interval_s)
             if state.down_at is None and deadline <= now_ms:
                 self._down(state, deadline, OfflineCause.SILENCE)
+                self._street_changed(record.area.district, record.area.street)
             views.append(
                 GatewayView(
                     record.gateway,
@@ -188,6 +195,7 @@ class PresenceTracker:
             )
         for event in self._outages.step(now_ms, views):
             self._emit(event)
+            self._street_changed(event.district, event.street)
         for record in records.values():
             state = self._gateways[record.gateway]
             covered = self._outages.covers(record.gateway)
@@ -201,15 +209,14 @@ class PresenceTracker:
 
     # -- output ----------------------------------------------------------------------------
 
-    def snapshot(self) -> PresenceSnapshot:
-        online, offline = [], []
-        for gateway, state in sorted(self._gateways.items()):
-            if state.down_at is None:
-                online.append(gateway)
-            else:
-                cause = state.cause or OfflineCause.SILENCE
-                offline.append(OfflineGateway(gateway, cause, state.since, state.reported))
-        areas = tuple(
+    def is_online(self, gateway: str) -> bool:
+        """Whether the gateway counts as online now (one not heard of since the start does)."""
+        state = self._gateways.get(gateway)
+        return state is None or state.down_at is None
+
+    def areas_out(self) -> tuple[OutageView, ...]:
+        """The area outages active now."""
+        return tuple(
             OutageView(
                 o.key.district,
                 o.key.street,
@@ -220,8 +227,17 @@ class PresenceTracker:
             )
             for o in self._outages.active()
         )
+
+    def snapshot(self) -> PresenceSnapshot:
+        online, offline = [], []
+        for gateway, state in sorted(self._gateways.items()):
+            if state.down_at is None:
+                online.append(gateway)
+            else:
+                cause = state.cause or OfflineCause.SILENCE
+                offline.append(OfflineGateway(gateway, cause, state.since, state.reported))
         overdue = tuple(self._sensors.overdue())
-        return PresenceSnapshot(tuple(online), tuple(offline), overdue, areas)
+        return PresenceSnapshot(tuple(online), tuple(offline), overdue, self.areas_out())
 
     # -- internals -------------------------------------------------------------------------
 
@@ -255,6 +271,11 @@ class PresenceTracker:
             self._emit(self._event(HubEventType.GATEWAY_ONLINE, record, state, now_ms))
         state.down_at, state.cause, state.reported = None, None, False
         state.up_since = now_ms
+        self._street_changed(record.area.district, record.area.street)
+
+    def _street_changed(self, district: str, street: str) -> None:
+        for listener in self.street_changes:
+            listener(district, street)
 
     def _event(
         self, type_: HubEventType, record: GatewayRecord, state: _Gateway, now_ms: int

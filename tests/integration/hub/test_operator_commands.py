@@ -68,7 +68,8 @@ async def test_metrics_query_and_dead_letters(
     assert metric(text, "streetwatch_hub_database_up") == 1
 
     sensor = gateways[1].sensor_ids()[0]
-    result = await invoke("query", "-c", str(config_file), "--sensor", sensor, "--since", "1h")
+    readings = ("--sensor", sensor, "--kind", "water_level", "--since", "1h")  # not sensor_info
+    result = await invoke("query", "-c", str(config_file), *readings)
     assert result.exit_code == 0, result.output
     assert result.output.count(sensor) == 3  # one line per reading of that sensor
     street = await invoke("query", "-c", str(config_file), "--street", "pudong/huamu")

@@ -159,6 +159,7 @@ def test_anomaly_event() -> None:
                 "replayed": True,
                 "id": "gw-1:0123abcd:event:7",
                 "detail": "积水 31 cm",
+                "severity": 3,  # orange's rank
             },
             T0,
         )
@@ -172,7 +173,7 @@ def test_anomaly_event_flag_value_and_missing_optionals() -> None:
     (bare,) = event_points(event(sensor="x", type=AnomalyType.OFFLINE), ORIGIN)
     assert "metric" not in dict(bare.tags)
     assert "building" not in dict(bare.tags)
-    assert set(bare.fields) == {"test", "replayed", "id", "detail"}
+    assert set(bare.fields) == {"test", "replayed", "id", "detail", "severity"}
 
 
 def test_gateway_health() -> None:
@@ -307,7 +308,7 @@ def test_measurement_table_lists_every_measurement_and_tag() -> None:
     for p in points:
         assert [k for k, _ in p.tags] == sorted(k for k, _ in p.tags)
         assert {k for k, _ in p.tags} <= set(MEASUREMENTS[p.measurement].tags), p.measurement
-    assert len(MEASUREMENTS) == 2 * len(KindName) + 5
+    assert len(MEASUREMENTS) == 2 * len(KindName) + 8
 
 
 @pytest.mark.parametrize("name", sorted(MEASUREMENTS))
