@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
+import signal
 from pathlib import Path
 
 import click
@@ -12,11 +16,13 @@ from rich.table import Table
 
 from simulators.city import Brokers, generate_city, write_configs
 from simulators.run.brokers import BrokerError
+from simulators.run.drive import ScenarioDrive
 from simulators.run.session import run_scenario
 from simulators.scenarios import Scenario, builtin_scenarios, load_scenario
 from simulators.score import ObservedAck, ObservedIncident, ObservedPage, render_table, score
 from simulators.tape.targets import TargetError
 from simulators.truth import TruthLog
+from streetwatch.broker import BrokerConfig
 from streetwatch.config import ConfigError
 
 
@@ -102,6 +108,85 @@ def run_command(name: str, speed: float | None, seed: int, out: Path | None) -> 
     if stats.lag_s > scenario.tick:
         click.echo(f"warning: the machine fell behind by {stats.lag_s:.0f} s at {speed:g}×; "
                    "run again with a lower --speed", err=True)  # fmt: skip
+
+
+@group.command(name="drive")
+@click.option("--scenario", "name", required=True, help="A shipped scenario's name, or a file.")
+@click.option(
+    "--broker",
+    required=True,
+    help="host:port of the broker the gateways read their devices from, e.g. field:1883.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 10_000),
+    help="Simulated s per real s. Above 1 the devices' clocks run ahead of the gateways'.",
+)
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    help="The city's seed: the one the gateways' configs were generated with.",
+)
+@click.option(
+    "--loop", is_flag=True, help="Start again from the new now at the end, until stopped."
+)
+@click.option(
+    "--username",
+    envvar="STREETWATCH_SIM_USERNAME",
+    help="MQTT user name, if the broker wants one (or STREETWATCH_SIM_USERNAME); the password "
+    "comes from STREETWATCH_SIM_PASSWORD only.",
+)
+@click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING...")
+def drive_command(
+    name: str,
+    broker: str,
+    speed: float,
+    seed: int,
+    loop: bool,
+    username: str | None,
+    log_level: str,
+) -> None:
+    """Play a scenario's devices into a real broker from now on, for a deployed stack.
+
+    Gateways, hub and brokers are not started: the devices publish where real sensors would,
+    with today's timestamps. Uplink cuts, power cuts, broker restarts and test alarms are
+    skipped (said once each). Stop with SIGTERM or Ctrl-C.
+    """
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    host, _, port_text = broker.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise click.BadParameter("use host:port, e.g. field:1883", param_hint="--broker")
+    address = BrokerConfig(
+        host=host,
+        port=int(port_text),
+        username=username,
+        password=os.environ.get("STREETWATCH_SIM_PASSWORD") or None,
+    )
+    scenario = _load_scenario(name)
+    drive = ScenarioDrive(scenario, address, seed=seed, speed=speed, loop=loop)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_drive(drive))
+    except* TargetError as group:
+        raise click.ClickException(str(group.exceptions[0])) from None
+
+
+async def _drive(drive: ScenarioDrive) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with drive:
+        done = asyncio.ensure_future(drive.finished())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((done, stopped), return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        stopped.cancel()
 
 
 def _load_scenario(name: str) -> Scenario:

@@ -82,8 +82,10 @@ def build_city(scenario: Scenario, seed: int) -> SimCity:
     )  # fmt: skip
 
 
-def compile_tape(scenario: Scenario, seed: int) -> Tape:
-    city = build_city(scenario, seed)
+def compile_tape(scenario: Scenario, seed: int, *, city_seed: int | None = None) -> Tape:
+    """The whole run of ``scenario``: its city (from ``city_seed``, by default ``seed``), every
+    device publish, control and truth record; the same arguments give the same tape."""
+    city = build_city(scenario, seed if city_seed is None else city_seed)
     world = World(city, seed, scenario.start)
     plan = Plan(scenario, city, world, seed)
     for step in scenario.timeline:
