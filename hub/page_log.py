@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from hub.incidents.model import Incident
 from hub.notify.escalation import AuditLog, AuditRecord, PageRecord
 from hub.storage.base import Point
-from hub.storage.schema import page_points
+from hub.storage.hub_points import page_points
 
 __all__ = ["PageLog"]
 

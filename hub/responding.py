@@ -40,7 +40,7 @@ from hub.page_log import PageLog
 from hub.registry import GatewayRegistry
 from hub.responders import HubResponders, StoreAudit, incident_center
 from hub.storage.base import Point
-from hub.storage.schema import incident_points
+from hub.storage.hub_points import incident_points
 from streetwatch.clock import Clock, now_ms
 from streetwatch.component import Component
 from streetwatch.location import Coordinates

@@ -28,7 +28,8 @@ from hub.incidents.model import IncidentState
 from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRecord, GatewayRegistry
 from hub.storage.base import Point
-from hub.storage.schema import StreetPicture, mean_position, street_status_points
+from hub.storage.hub_points import StreetPicture, street_status_points
+from hub.storage.schema import mean_position
 from streetwatch.clock import Clock, now_ms
 from streetwatch.component import Component
 from streetwatch.location import Coordinates

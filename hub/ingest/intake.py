@@ -24,14 +24,8 @@ from hub.ingest.sequence import SeqKey, SequenceTracker, Verdict
 from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRecord, GatewayRegistry, Refused
 from hub.storage.base import Point
-from hub.storage.schema import (
-    Origin,
-    event_points,
-    health_points,
-    hub_event_points,
-    state_points,
-    telemetry_points,
-)
+from hub.storage.hub_points import hub_event_points
+from hub.storage.schema import Origin, event_points, health_points, state_points, telemetry_points
 from streetwatch.clock import Clock, now_ms
 from streetwatch.counters import Counters
 from streetwatch.messages import (

@@ -23,12 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from hub.events import HubEvent
-from hub.incidents.model import Incident
-from hub.notify.escalation import PageRecord
 from hub.storage.base import FieldValue, Point
 from streetwatch.kinds import KINDS, KindName
-from streetwatch.levels import WARNING_LEVELS, Level
 from streetwatch.location import Area, Coordinates, Placement
 from streetwatch.messages import (
     AnomalyEvent,
@@ -45,15 +41,12 @@ __all__ = [
     "MEASUREMENTS",
     "Measurement",
     "Origin",
-    "StreetPicture",
     "event_points",
     "health_points",
-    "hub_event_points",
-    "incident_points",
     "mean_position",
-    "page_points",
+    "position_fields",
+    "sorted_tags",
     "state_points",
-    "street_status_points",
     "telemetry_points",
     "window_measurement",
 ]
@@ -171,11 +164,11 @@ def mean_position(points: Iterable[Coordinates | None]) -> Coordinates | None:
     return Coordinates(lat=lat, lon=lon)
 
 
-def _position_fields(where: Coordinates | None) -> dict[str, FieldValue]:
+def position_fields(where: Coordinates | None) -> dict[str, FieldValue]:
     return {} if where is None else {"lat": float(where.lat), "lon": float(where.lon)}
 
 
-def _sorted(tags: Mapping[str, str]) -> Tags:
+def sorted_tags(tags: Mapping[str, str]) -> Tags:
     return tuple(sorted(tags.items()))
 
 
@@ -187,7 +180,7 @@ def _reading_point(reading: Reading, origin: Origin) -> Point:
     tags = origin.sensor_tags(reading.sensor)
     tags["quality"] = reading.quality.value
     fields = {k: _metric_value(reading.kind, k, v) for k, v in reading.values.items()}
-    return Point(reading.kind.value, _sorted(tags), fields, reading.t)
+    return Point(reading.kind.value, sorted_tags(tags), fields, reading.t)
 
 
 def _summary_point(summary: WindowSummary, origin: Origin) -> Point:
@@ -201,7 +194,7 @@ def _summary_point(summary: WindowSummary, origin: Origin) -> Point:
     for name, flag in summary.flags.items():
         fields[name] = bool(flag)
     fields["window_s"] = (summary.end - summary.start) / 1000
-    tags = _sorted(origin.sensor_tags(summary.sensor))
+    tags = sorted_tags(origin.sensor_tags(summary.sensor))
     return Point(window_measurement(summary.kind), tags, fields, summary.end)
 
 
@@ -231,8 +224,8 @@ def event_points(event: AnomalyEvent, origin: Origin) -> list[Point]:
     fields |= {"test": event.test, "replayed": event.replayed, "id": event.id}
     fields["detail"] = event.detail
     fields["severity"] = event.level.rank if event.state is EventState.RAISED else 0
-    fields |= _position_fields(origin.coordinates(event.sensor))
-    return [Point("anomaly_event", _sorted(tags), fields, event.t)]
+    fields |= position_fields(origin.coordinates(event.sensor))
+    return [Point("anomaly_event", sorted_tags(tags), fields, event.t)]
 
 
 def health_points(health: GatewayHealth, origin: Origin) -> list[Point]:
@@ -247,7 +240,7 @@ def health_points(health: GatewayHealth, origin: Origin) -> list[Point]:
     fields["lost_ranges"] = len(health.lost)
     fields["alert_mode"] = int(health.alert_mode)
     fields["sensors_reporting"] = len(health.last_seen)
-    return [Point("gateway_health", _sorted(origin.area_tags()), fields, health.t)]
+    return [Point("gateway_health", sorted_tags(origin.area_tags()), fields, health.t)]
 
 
 def state_points(state: GatewayState, origin: Origin) -> list[Point]:
@@ -258,8 +251,8 @@ def state_points(state: GatewayState, origin: Origin) -> list[Point]:
         "sensors": len(state.sensors),
         "software": state.software,
     }
-    fields |= _position_fields(origin.position())
-    points = [Point("gateway_state", _sorted(origin.area_tags()), fields, state.t)]
+    fields |= position_fields(origin.position())
+    points = [Point("gateway_state", sorted_tags(origin.area_tags()), fields, state.t)]
     if state.online:
         points.extend(_sensor_info_point(s, origin, state.t) for s in state.sensors)
     return points
@@ -268,118 +261,10 @@ def state_points(state: GatewayState, origin: Origin) -> list[Point]:
 def _sensor_info_point(sensor: SensorInfo, origin: Origin, t: int) -> Point:
     tags = origin.sensor_tags(sensor.id, sensor.placement)
     tags["kind"] = sensor.kind.value
-    fields = _position_fields(sensor.placement.coordinates)
+    fields = position_fields(sensor.placement.coordinates)
     if sensor.placement.floor is not None:
         fields["floor"] = sensor.placement.floor
     fields["report_interval_s"] = float(sensor.report_interval_s)
     fields["offline_after_s"] = float(sensor.offline_after_s)
     fields["count"] = 1
-    return Point("sensor_info", _sorted(tags), fields, t)
-
-
-def hub_event_points(event: HubEvent) -> list[Point]:
-    """``hub_event``: what the hub noticed; ``count`` is 1 so panels can sum events."""
-    tags = {
-        "type": event.type.value,
-        "level": event.level.value,
-        "district": event.district,
-        "street": event.street,
-    }
-    optional = {
-        "community": event.community,
-        "gateway": event.gateway,
-        "sensor": event.sensor,
-        "cause": event.cause.value if event.cause is not None else None,
-    }
-    tags |= {k: v for k, v in optional.items() if v is not None}
-    fields: dict[str, FieldValue] = {
-        "count": 1,
-        "detail": event.detail,
-        "gateways": ",".join(event.gateways),
-    }
-    if event.since is not None:
-        fields["since_ms"] = event.since
-    return [Point("hub_event", _sorted(tags), fields, event.t)]
-
-
-def incident_points(incident: Incident) -> list[Point]:
-    """``incident``: one point per change; ``street`` is ``*`` for district and city ones."""
-    tags = {
-        "district": incident.district,
-        "street": incident.street or "*",
-        "hazard": incident.hazard.value,
-        "level": incident.level.value,
-        "state": incident.state.value,
-        "scope": incident.scope.value,
-    }
-    if incident.community is not None:
-        tags["community"] = incident.community
-    fields: dict[str, FieldValue] = {
-        "id": incident.id,
-        "count": 1,
-        "muted": incident.muted,
-        "acknowledged_by": incident.acknowledged_by or "",
-        "open_s": (incident.updated_at - incident.opened_at) / 1000,
-        "severity": incident.level.rank,
-    }
-    return [Point("incident", _sorted(tags), fields, incident.updated_at)]
-
-
-@dataclass(frozen=True, slots=True)
-class StreetPicture:
-    """A street as ``street_status`` shows it (``hub.status`` works it out)."""
-
-    district: str
-    street: str
-    open_by_level: Mapping[Level, int]  # open and acknowledged incidents spanning the street
-    unacknowledged: int  # open, not muted
-    gateways_online: int
-    gateways_total: int
-    cut_off: bool  # an area outage of the street, or of one of its communities
-    position: Coordinates | None = None
-
-    @property
-    def level(self) -> Level:
-        """The highest level of the street's open incidents (NONE without any)."""
-        return max((lv for lv, n in self.open_by_level.items() if n), default=Level.NONE)
-
-
-def street_status_points(picture: StreetPicture, t: int) -> list[Point]:
-    """``street_status``: the street's picture at hub time ``t``."""
-    tags = {"district": picture.district, "street": picture.street}
-    level = picture.level
-    fields: dict[str, FieldValue] = {
-        "severity": level.rank,
-        "level": level.value,
-        "open_incidents": sum(picture.open_by_level.values()),
-    }
-    for lv in WARNING_LEVELS:
-        fields[f"open_{lv.value}"] = picture.open_by_level.get(lv, 0)
-    fields["unacknowledged"] = picture.unacknowledged
-    fields["gateways_online"] = picture.gateways_online
-    fields["gateways_total"] = picture.gateways_total
-    fields["cut_off"] = picture.cut_off
-    fields |= _position_fields(picture.position)
-    return [Point("street_status", _sorted(tags), fields, t)]
-
-
-def page_points(entry: PageRecord, incident: Incident, role: str | None) -> list[Point]:
-    """``page``: one audit entry of the escalator (a round, or one delivery to one person);
-    ``role`` is the recipient's (``tier``), when known."""
-    tags = {
-        "district": incident.district,
-        "street": incident.street or "*",
-        "hazard": incident.hazard.value,
-        "level": incident.level.value,
-        "action": entry.action,
-    }
-    if entry.channel is not None:
-        tags["channel"] = entry.channel
-    fields: dict[str, FieldValue] = {
-        "incident": incident.id,
-        "recipient": entry.recipient or "",
-        "count": 1,
-    }
-    if role is not None:
-        fields["tier"] = role
-    return [Point("page", _sorted(tags), fields, entry.t)]
+    return Point("sensor_info", sorted_tags(tags), fields, t)

@@ -30,15 +30,9 @@ from hub.storage.base import (
     StorageUnavailable,
 )
 from hub.storage.config import InfluxV1Config, InfluxV2Config, StorageConfig
+from hub.storage.hub_points import hub_event_points
 from hub.storage.open import open_backend
-from hub.storage.schema import (
-    Origin,
-    event_points,
-    health_points,
-    hub_event_points,
-    state_points,
-    telemetry_points,
-)
+from hub.storage.schema import Origin, event_points, health_points, state_points, telemetry_points
 from streetwatch.anomalies import AnomalyType
 from streetwatch.kinds import KindName
 from streetwatch.levels import Level

@@ -8,12 +8,12 @@ import pytest
 
 from hub.events import HubEvent, HubEventType, OfflineCause
 from hub.storage.base import Point
+from hub.storage.hub_points import hub_event_points
 from hub.storage.schema import (
     MEASUREMENTS,
     Origin,
     event_points,
     health_points,
-    hub_event_points,
     state_points,
     telemetry_points,
 )
@@ -318,7 +318,7 @@ def test_docs_describe_every_measurement(name: str) -> None:
 
 def test_an_incident_change_is_one_point_at_its_update_time() -> None:
     from hub.incidents.model import Incident, IncidentScope, IncidentState
-    from hub.storage.schema import incident_points
+    from hub.storage.hub_points import incident_points
     from streetwatch.anomalies import Hazard
     from streetwatch.levels import Level
 

@@ -10,17 +10,8 @@ import pytest
 from hub.incidents.model import Incident, IncidentScope, IncidentState
 from hub.notify.escalation import PageRecord
 from hub.storage.base import FieldValue, Point
-from hub.storage.schema import (
-    MEASUREMENTS,
-    Origin,
-    StreetPicture,
-    event_points,
-    incident_points,
-    mean_position,
-    page_points,
-    state_points,
-    street_status_points,
-)
+from hub.storage.hub_points import StreetPicture, incident_points, page_points, street_status_points
+from hub.storage.schema import MEASUREMENTS, Origin, event_points, mean_position, state_points
 from streetwatch.anomalies import AnomalyType, Hazard
 from streetwatch.kinds import KindName
 from streetwatch.levels import Level
