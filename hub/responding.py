@@ -117,7 +117,9 @@ class Responding(Component):
             metrics=self._metrics,
             clock=self.clock,
         )
-        app = create_app(self.service, cfg.api, self.links, used, on_refused=self._link_refused)
+        app = create_app(
+            self.service, cfg.api, self.links, used, on_refused=self._link_refused, clock=self.clock
+        )
         self.api = await self.enter(ApiServer(app, cfg.api))
 
     def _render(self, incident: Incident, *, language: Language, ack_url: str) -> Message:

@@ -48,16 +48,23 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    """Base of a config section: frozen, unknown keys refused (a typo is an error, not a no-op)."""
+    """Base of a config section: frozen, unknown keys refused (a typo is an error, not a no-op).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validation errors do not quote the value they refuse: it may be a secret.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 class ComponentSettings(BaseSettings):
     """Base of every component's config: strict keys, environment above file."""
 
     model_config = SettingsConfigDict(
-        extra="forbid", env_nested_delimiter="__", frozen=True, validate_default=True
+        extra="forbid",
+        env_nested_delimiter="__",
+        frozen=True,
+        validate_default=True,
+        hide_input_in_errors=True,  # the value refused may be a secret
     )
 
     @classmethod

@@ -41,6 +41,7 @@ from hub.api.service import (
 )
 from hub.incidents.model import Incident, IncidentState, ReportKind
 from hub.notify.links import LinkClaim, LinkRefused, LinkSigner, RefusalReason, UsedLinks
+from streetwatch.clock import Clock
 
 __all__ = ["Health", "Problem", "RefusedHook", "ReportIn", "create_app"]
 
@@ -109,8 +110,10 @@ def create_app(
     used: UsedLinks,
     *,
     on_refused: RefusedHook | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The API over ``service``; ``used`` must be open (``async with``) while it serves."""
+    """The API over ``service``; ``used`` must be open (``async with``) while it serves.
+    Token expiry is judged on ``clock`` (the hub's; the wall clock if None)."""
     app = FastAPI(
         title="StreetWatch responder API",
         version="1",
@@ -123,7 +126,7 @@ def create_app(
         ],
     )
 
-    Me = Annotated[Caller, Depends(bearer_caller(config, service))]
+    Me = Annotated[Caller, Depends(bearer_caller(config, service, clock))]
 
     async def visible(
         incident_id: Annotated[str, Path(min_length=1, max_length=200)], me: Me

@@ -2,7 +2,9 @@
 
 The admin token is the operator: every incident, ``/metrics``. A responder's token is scoped by
 their roster entry: their street (an incident on it or spanning it), or for the district role
-their whole district. An unknown token is 401; a token whose responder left the roster is 403.
+their whole district. An unknown token is 401; so is a token past its expiry (``token_expires``
+in the config, on the hub's clock), with a detail saying when it expired; a token whose
+responder left the roster is 403.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the annotations.
@@ -10,18 +12,20 @@ their whole district. An unknown token is 401; a token whose responder left the 
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.api.config import ApiConfig
+from hub.api.config import ADMIN_TOKEN_KEY, ApiConfig
 from hub.api.service import ResponderInfo, ResponderRole, ResponderService
 from hub.incidents.model import Incident
+from streetwatch.clock import Clock, SystemClock
 
 __all__ = ["ADMIN", "Caller", "bearer_caller"]
 
-ADMIN = "admin"
+ADMIN = ADMIN_TOKEN_KEY
 """The ``by`` recorded when the operator (admin token) acts."""
 
 
@@ -54,11 +58,36 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, {"WWW-Authenticate": "Bearer"})
 
 
-def bearer_caller(config: ApiConfig, service: ResponderService) -> Callable[..., Awaitable[Caller]]:
-    """A FastAPI dependency: the :class:`Caller` of a request, or 401/403."""
-    tokens: dict[bytes, str | None] = {_digest(t): r for r, t in config.responders().items()}
+@dataclass(frozen=True, slots=True)
+class _Token:
+    responder_id: str | None  # None: the operator
+    expires: datetime | None
+
+    def expired_on(self, clock: Clock) -> datetime | None:
+        """Its expiry, if that has passed on ``clock``."""
+        if self.expires is not None and clock.now() >= self.expires.timestamp():
+            return self.expires
+        return None
+
+
+def _tokens(config: ApiConfig) -> dict[bytes, _Token]:
+    expiry = config.token_expires
+    tokens = {_digest(t): _Token(r, expiry.get(r)) for r, t in config.responders().items()}
     if config.admin_token is not None:
-        tokens[_digest(config.admin_token.get_secret_value())] = None
+        admin = _Token(None, expiry.get(ADMIN_TOKEN_KEY))
+        tokens[_digest(config.admin_token.get_secret_value())] = admin
+    return tokens
+
+
+def bearer_caller(
+    config: ApiConfig, service: ResponderService, clock: Clock | None = None
+) -> Callable[..., Awaitable[Caller]]:
+    """A FastAPI dependency: the :class:`Caller` of a request, or 401/403.
+
+    Expiry is judged on ``clock`` (the hub's; the wall clock if None).
+    """
+    tokens = _tokens(config)
+    hub_clock: Clock = clock or SystemClock()
     bearer = HTTPBearer(auto_error=False, description="A responder's or the operator's token.")
 
     async def caller(
@@ -66,10 +95,14 @@ def bearer_caller(config: ApiConfig, service: ResponderService) -> Callable[...,
     ) -> Caller:
         if credentials is None:
             raise _unauthorized("a bearer token is required")
-        digest = _digest(credentials.credentials)
-        if digest not in tokens:
+        token = tokens.get(_digest(credentials.credentials))
+        if token is None:
             raise _unauthorized("unknown token")
-        responder_id = tokens[digest]
+        expired = token.expired_on(hub_clock)
+        if expired is not None:
+            when = expired.isoformat(sep=" ", timespec="minutes")
+            raise _unauthorized(f"token expired on {when}; ask the duty office for a new token")
+        responder_id = token.responder_id
         if responder_id is None:
             return Caller(ADMIN, None)
         info = await service.responder(responder_id)

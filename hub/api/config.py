@@ -12,19 +12,26 @@ variable to use). With the hub's ``STREETWATCH_HUB_`` prefix and the section mou
 of tokens is a single secret. Tokens are at least 16 characters and unique; generate them with
 ``python -c 'import secrets; print(secrets.token_urlsafe(24))'``. A responder id must be on the
 roster (its district and street scope what the token sees).
+
+When a token stops working is not a secret: ``token_expires`` in hub.yaml maps ``admin`` (the
+operator token) or a responder id to a date and time with its UTC offset. A token not listed
+does not expire.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from streetwatch.config import Section
-from streetwatch.ids import InvalidSlugError, check_slug
+from streetwatch.ids import InvalidSlugError, Slug, check_slug
 
-__all__ = ["MIN_LINK_SECRET_CHARS", "MIN_TOKEN_CHARS", "ApiConfig"]
+__all__ = ["ADMIN_TOKEN_KEY", "MIN_LINK_SECRET_CHARS", "MIN_TOKEN_CHARS", "ApiConfig"]
 
+ADMIN_TOKEN_KEY = "admin"
+"""The key of the operator token in ``token_expires`` (the others are responder ids)."""
 MIN_TOKEN_CHARS = 16
 MIN_LINK_SECRET_CHARS = 32
 
@@ -44,6 +51,11 @@ def _parse_responder_tokens(text: str) -> dict[str, str]:
             check_slug(responder, "responder id")
         except InvalidSlugError as exc:
             raise ValueError(str(exc)) from None
+        if responder == ADMIN_TOKEN_KEY:
+            raise ValueError(
+                f"{ADMIN_TOKEN_KEY!r} is the operator (STREETWATCH_HUB_API__ADMIN_TOKEN); give "
+                "the responder another id"
+            )
         if not isinstance(token, str) or len(token) < MIN_TOKEN_CHARS:
             raise ValueError(
                 f"the token of {responder!r} must be text of at least {MIN_TOKEN_CHARS} characters"
@@ -90,6 +102,13 @@ class ApiConfig(Section):
         description=f"HMAC key of one-tap links, at least {MIN_LINK_SECRET_CHARS} characters. "
         "Environment only: STREETWATCH_HUB_API__LINK_SECRET. Changing it voids links sent.",
     )
+    token_expires: dict[Slug, datetime] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description=f"When tokens stop working: {ADMIN_TOKEN_KEY!r} (the operator token) or a "
+        "responder id → date and time with its UTC offset, e.g. 2026-12-31T18:00:00+08:00. "
+        "An expired token is refused (401) saying when it expired. Unlisted: no expiry.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -121,6 +140,31 @@ class ApiConfig(Section):
         if value is not None and len(value.get_secret_value()) < MIN_LINK_SECRET_CHARS:
             raise ValueError(f"must be at least {MIN_LINK_SECRET_CHARS} characters")
         return value
+
+    @field_validator("token_expires")
+    @classmethod
+    def _aware(cls, value: dict[str, datetime]) -> dict[str, datetime]:
+        for who, when in value.items():
+            if when.tzinfo is None:
+                raise ValueError(
+                    f"the expiry of {who!r} has no UTC offset; write it like "
+                    "2026-12-31T18:00:00+08:00"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _expiring_tokens_exist(self) -> ApiConfig:
+        if self.responder_tokens is None:
+            return self  # the tokens are not in this environment (say, a check-config run)
+        known = {ADMIN_TOKEN_KEY, *self.responders()}
+        unknown = sorted(set(self.token_expires) - known)
+        if unknown:
+            raise ValueError(
+                f"token_expires: no token in STREETWATCH_HUB_API__RESPONDER_TOKENS for "
+                f"{', '.join(map(repr, unknown))}; correct the id (the operator token is "
+                f"{ADMIN_TOKEN_KEY!r})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _admin_not_a_responder(self) -> ApiConfig:

@@ -23,6 +23,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -31,7 +32,7 @@ from pydantic import (
 from hub.city import CityConfig
 from hub.notify.base import CHANNELS, ChannelType, Language, Recipient
 from hub.notify.roster import DutyHours
-from streetwatch.config import FieldPath, Section
+from streetwatch.config import FieldPath, Section, secret_paths
 from streetwatch.ids import Slug
 from streetwatch.levels import Level
 
@@ -160,7 +161,10 @@ def _check_channel(spec: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from None
-    return spec
+    # Kept as given (the type decides the model), but its secrets hidden like every other:
+    # the config's repr, str and JSON show '**********'.
+    hidden = {path[0] for path in secret_paths(entry.config) if len(path) == 1}
+    return {k: SecretStr(v) if k in hidden and isinstance(v, str) else v for k, v in spec.items()}
 
 
 class NotifyConfig(Section):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from streetwatch.config import Section
 
@@ -22,6 +23,15 @@ class SqliteStoreConfig(Section):
     )
 
 
+def _without_credentials(url: str, instead: str) -> str:
+    """``url``, refused if it holds a user name or password: URLs are shown (logs, errors,
+    check-config), secrets never are."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"must not hold a user name or password (it is shown in logs); {instead}")
+    return url
+
+
 class InfluxV1Config(Section):
     url: str = Field("http://127.0.0.1:8086", description="InfluxDB 1.x base URL.")
     database: str = Field("streetwatch", min_length=1, max_length=64, description="Database.")
@@ -32,6 +42,14 @@ class InfluxV1Config(Section):
         description="From the environment only: STREETWATCH_HUB_STORAGE__INFLUXDB_V1__PASSWORD.",
     )
     create_database: bool = Field(True, description="CREATE DATABASE on start if missing.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _without_credentials(
+            value,
+            "set storage.influxdb_v1.username and STREETWATCH_HUB_STORAGE__INFLUXDB_V1__PASSWORD",
+        )
 
 
 class InfluxV2Config(Section):
@@ -50,6 +68,11 @@ class InfluxV2Config(Section):
         description="How `hub query` reads back: InfluxQL on /query (InfluxDB 2.x with a DBRP "
         "mapping, 3.x) or VictoriaMetrics' export API.",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _without_credentials(value, "set STREETWATCH_HUB_STORAGE__INFLUXDB_V2__TOKEN")
 
 
 class StorageConfig(Section):
