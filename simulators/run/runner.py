@@ -6,10 +6,16 @@ The clock is held at ``lead_s`` simulated seconds before the tape while every co
 gateway has announced itself, and no timer has run, when the first cue is due. Cues are played
 at their simulated times; how late the machine got (``lag_s``) is measured, because a run that
 cannot keep up at its speed is no longer the scenario: lower ``--speed`` then.
+
+The brokers are private Mosquittos unless ``brokers`` says otherwise (``embedded_broker``). On
+a broker others use too (``shared``), the run keeps its topics under a namespace of its own and
+has no uplink relays: a scenario's uplink cuts and broker restarts are skipped (counted), and a
+power cut stops the gateways without their will.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import shutil
@@ -23,10 +29,17 @@ import aiomqtt
 from edge.agent import EdgeAgent
 from edge.config import GatewayConfig
 from hub.service import Hub
-from simulators.run.brokers import Broker
+from simulators.run.embedded_broker import MOSQUITTO, BrokerKind, RunBroker, clear_retained
 from simulators.run.network import UplinkRelay
 from simulators.run.responders import SimulatedResponders
-from simulators.run.stack import PowerLost, edge_agent, edge_config, hub_config
+from simulators.run.stack import (
+    PowerLost,
+    Watcher,
+    device_topic,
+    edge_agent,
+    edge_config,
+    hub_config,
+)
 from simulators.score import ObservedAck, ObservedIncident, ObservedPage
 from simulators.tape.compile import DeviceCue, Tape
 from simulators.tape.plan import Control
@@ -35,6 +48,9 @@ from streetwatch.component import Component
 
 log = logging.getLogger(__name__)
 
+Observed = tuple[list[ObservedIncident], list[ObservedPage], list[ObservedAck]]
+"""The hub's incidents, and the pages and answers the simulated responders saw."""
+
 
 @dataclass
 class PlayStats:
@@ -42,6 +58,7 @@ class PlayStats:
     lost: int = 0  # devices' publishes while the local broker was down
     controls: int = 0
     lag_s: float = 0.0  # the latest a device's publish was played, in simulated seconds
+    skipped: int = 0  # controls a shared broker cannot play (uplink cuts, broker restarts)
     boots: dict[str, int] = field(default_factory=dict)
 
 
@@ -56,9 +73,13 @@ class ScenarioRun(Component):
         speed: float,
         lead_s: float = 20.0,
         storage: dict[str, Any] | None = None,
+        brokers: BrokerKind = MOSQUITTO,
+        watcher: Watcher | None = None,
     ) -> None:
         self.tape, self.work, self.speed = tape, work, speed
         self.storage = storage  # the hub's `storage` section; None: its embedded SQLite
+        self.kind, self.watcher = brokers, watcher
+        self.namespace = f"swsim-{secrets.token_hex(4)}" if brokers.shared else ""
         self.clock = ScaledClock(start=tape.start_ms / 1000 - lead_s, speed=speed, paused=True)
         self.stats = PlayStats()
         self.agents: dict[str, EdgeAgent] = {}
@@ -67,39 +88,64 @@ class ScenarioRun(Component):
         self._devices: aiomqtt.Client | None = None
 
     async def start(self) -> None:
-        work, tape = self.work, self.tape
+        work, tape, kind = self.work, self.tape, self.kind
         self.sockets = Path(tempfile.mkdtemp(prefix="swsim-"))  # `edge status` works here
         self._stack.callback(shutil.rmtree, self.sockets, ignore_errors=True)
-        self.brokers = {
-            "local": await self.enter(Broker(work / "local-broker", name="local")),
-            "hub": await self.enter(Broker(work / "hub-broker", name="hub")),
+        self.brokers: dict[str, RunBroker] = {
+            "local": await self.enter(kind.make(work / "local-broker", "local")),
+            "hub": await self.enter(kind.make(work / "hub-broker", "hub")),
         }
+        if self.namespace:  # the last thing before leaving somebody else's broker
+            self._stack.push_async_callback(self._clear_namespace)
         secret = secrets.token_urlsafe(32)
         self.responders = await self.enter(
             SimulatedResponders(
                 secret, clock=self.clock, seed=tape.seed, behaviour=tape.scenario.responders
             )
         )
-        hub_port = self.brokers["hub"].port
-        config = hub_config(tape.city, work, hub_port, self.responders.url, secret, self.storage)
+        hub, local = self._address("hub"), self._address("local")
+        config = hub_config(
+            tape.city, work, hub, self.responders.url, secret, self.storage,
+            mqtt5=kind.mqtt5, namespace=self.namespace, watcher=self.watcher,
+        )  # fmt: skip
         self.hub = await self.enter(Hub(config, base_dir=work, clock=self.clock))
         dark = {c.target for c in tape.controls() if c.action == "power_off"
                 and c.t_ms <= tape.start_ms}  # fmt: skip
         for gateway in tape.city.gateways():
-            relay = UplinkRelay("127.0.0.1", self.brokers["hub"].port, name=gateway.id)
-            self.relays[gateway.id] = await self.enter(relay)
+            uplink = hub
+            if not kind.shared:  # a relay per gateway, so that its uplink can be cut
+                relay = UplinkRelay(*hub, name=gateway.id)
+                self.relays[gateway.id] = await self.enter(relay)
+                uplink = ("127.0.0.1", relay.port)
             self.configs[gateway.id] = edge_config(
-                gateway, self.brokers["local"].port, relay.port, self.sockets
+                gateway, local, uplink, self.sockets, self.namespace
             )
+        # Before the relays, the hub and the brokers close, whatever ends the run (Ctrl-C too):
+        # agents started by hand would keep their outboxes' threads, and the process, alive.
+        self._stack.push_async_callback(self._unplug)
+        for gateway in tape.city.gateways():
             if gateway.id not in dark:
                 await self._power_on(gateway.id)
 
-    async def stop(self) -> None:
+    async def _clear_namespace(self) -> None:
+        try:
+            cleared = await clear_retained(*self._address("hub"), self.namespace)
+            log.info("cleared %d retained messages under %s/", cleared, self.namespace)
+        except aiomqtt.MqttError as exc:
+            log.warning("could not clear the retained messages under %s/: %s", self.namespace, exc)
+
+    def _address(self, broker: str) -> tuple[str, int]:
+        return self.brokers[broker].host, self.brokers[broker].port
+
+    async def _unplug(self) -> None:
+        """Stop every agent (with its goodbye) and the devices' client."""
         for gateway in list(self.agents):
             agent = self.agents.pop(gateway)
             await agent.__aexit__(None, None, None)
-        if self._devices is not None:
-            await self._devices.__aexit__(None, None, None)
+        devices, self._devices = self._devices, None
+        if devices is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await devices.__aexit__(None, None, None)
 
     async def play(self) -> PlayStats:
         """Every cue at its time, then until the scenario's end."""
@@ -114,9 +160,7 @@ class ScenarioRun(Component):
         await self._until(self.tape.end_ms)
         return self.stats
 
-    async def observed(
-        self,
-    ) -> tuple[list[ObservedIncident], list[ObservedPage], list[ObservedAck]]:
+    async def observed(self) -> Observed:
         store = self.hub.responding.store
         incidents = [ObservedIncident.from_hub_json(i.model_dump(mode="json"))
                      for i in await store.recent(10_000)]  # fmt: skip
@@ -134,11 +178,12 @@ class ScenarioRun(Component):
     async def _publish(self, cue: DeviceCue) -> None:
         try:
             if self._devices is None:
-                client = aiomqtt.Client("127.0.0.1", self.brokers["local"].port,
-                                        identifier=f"sim-devices-{self.tape.seed}")  # fmt: skip
+                who = self.namespace or self.tape.seed
+                client = aiomqtt.Client(*self._address("local"), identifier=f"sim-devices-{who}")
                 await client.__aenter__()
                 self._devices = client
-            await self._devices.publish(cue.topic, cue.payload, qos=0, retain=cue.retain)
+            topic = device_topic(cue.topic, self.namespace)
+            await self._devices.publish(topic, cue.payload, qos=0, retain=cue.retain)
             self.stats.published += 1
         except aiomqtt.MqttError:
             self.stats.lost += 1
@@ -146,12 +191,19 @@ class ScenarioRun(Component):
 
     async def _control(self, cue: Control) -> None:
         self.stats.controls += 1
+        relay = self.relays.get(cue.target)
+        if (cue.action.startswith("uplink_") and relay is None) or (
+            cue.action.startswith("broker_") and not self.kind.restartable
+        ):
+            self.stats.skipped += 1
+            log.info("%s %s skipped: the broker is shared", cue.action, cue.target)
+            return
         log.info("%s %s", cue.action, cue.target)
         match cue.action:
-            case "uplink_cut":
-                self.relays[cue.target].cut("uplink")
-            case "uplink_restore":
-                await self.relays[cue.target].restore("uplink")
+            case "uplink_cut" if relay is not None:
+                relay.cut("uplink")
+            case "uplink_restore" if relay is not None:
+                await relay.restore("uplink")
             case "power_off":
                 await self._power_off(cue.target)
             case "power_on":
@@ -159,13 +211,13 @@ class ScenarioRun(Component):
             case "broker_down":
                 await self.brokers[cue.target].stop()
                 if cue.target == "hub":  # gateways' connects are refused, not left to time out
-                    for relay in self.relays.values():
-                        relay.cut("broker")
+                    for each in self.relays.values():
+                        each.cut("broker")
             case "broker_up":
                 await self.brokers[cue.target].start()
                 if cue.target == "hub":
-                    for relay in self.relays.values():
-                        await relay.restore("broker")
+                    for each in self.relays.values():
+                        await each.restore("broker")
             case "test_alarm":
                 agent = self.agents.get(cue.target)
                 if agent is not None and cue.sensor is not None:
@@ -176,7 +228,8 @@ class ScenarioRun(Component):
     async def _power_on(self, gateway: str) -> None:
         if gateway in self.agents:
             return
-        await self.relays[gateway].restore("power")
+        if gateway in self.relays:
+            await self.relays[gateway].restore("power")
         boot = self.stats.boots[gateway] = self.stats.boots.get(gateway, 0) + 1
         agent = edge_agent(self.configs[gateway], self.work, self.clock,
                            f"{self.tape.seed}:{gateway}:{boot}")  # fmt: skip
@@ -184,7 +237,8 @@ class ScenarioRun(Component):
 
     async def _power_off(self, gateway: str) -> None:
         """The relay dies with the power (the broker sends the will), then the agent, mid-step."""
-        self.relays[gateway].cut("power")
+        if gateway in self.relays:
+            self.relays[gateway].cut("power")
         agent = self.agents.pop(gateway, None)
         if agent is not None:
             lost = PowerLost(f"power cut at {gateway}")

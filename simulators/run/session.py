@@ -15,7 +15,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from simulators.run.runner import PlayStats, ScenarioRun
+from simulators.run.runner import Observed, PlayStats, ScenarioRun
 from simulators.scenarios.model import Scenario
 from simulators.score import ObservedAck, ObservedIncident, ObservedPage, Score, score
 from simulators.tape.compile import Tape, compile_tape
@@ -32,20 +32,27 @@ class RunResult:
 
 async def run_scenario(scenario: Scenario, seed: int, speed: float, out: Path) -> RunResult:
     tape = compile_tape(scenario, seed)
-    _start(out, tape)  # a rerun into the same directory starts from nothing
+    begin(out, tape)
     async with ScenarioRun(tape, out / "work", speed=speed) as run:
         stats = await run.play()
-        incidents, pages, acks = await run.observed()
-    result = score(tape.truth, incidents, pages, acks)
-    _save(out, tape, speed, stats, result, incidents, pages, acks)
-    return RunResult(tape, stats, result, out)
+        observed = await run.observed()
+    return finish(out, tape, speed, stats, observed)
 
 
-def _start(out: Path, tape: Tape) -> None:
+def begin(out: Path, tape: Tape) -> None:
+    """Before the run: ``out`` from nothing (a rerun into it too), its log, the truth."""
     shutil.rmtree(out / "work", ignore_errors=True)  # the previous run's brokers, hub, gateways
     out.mkdir(parents=True, exist_ok=True)
     _log_to(out / "run.log")
     TruthLog(out / "truth.jsonl").write(tape.truth)
+
+
+def finish(out: Path, tape: Tape, speed: float, stats: PlayStats, observed: Observed) -> RunResult:
+    """After the run: score what was observed against the truth and write the files."""
+    incidents, pages, acks = observed
+    result = score(tape.truth, incidents, pages, acks)
+    _save(out, tape, speed, stats, result, incidents, pages, acks)
+    return RunResult(tape, stats, result, out)
 
 
 def _save(

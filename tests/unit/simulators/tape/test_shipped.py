@@ -22,7 +22,7 @@ NAMES = sorted(builtin_scenarios())
 
 def test_the_shipped_scenarios() -> None:
     assert NAMES == [
-        "commissioning", "gas-leak-pipe-well", "hydrant-theft-collision", "kitchen-fire",
+        "commissioning", "demo", "gas-leak-pipe-well", "hydrant-theft-collision", "kitchen-fire",
         "main-burst", "quiet-day", "rainstorm-power-cut",
     ]  # fmt: skip
 
