@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -54,12 +54,23 @@ class HubMqttConfig(BrokerConfig):
         description="Messages the broker may have in flight to the hub before it must wait for "
         "acknowledgements; the rest waits in the broker's queue.",
     )
+    protocol: Literal["5", "3.1.1"] = Field(
+        "5",
+        description="MQTT version to speak: 5 (the default: session expiry and receive maximum "
+        "apply) or 3.1.1 for brokers without MQTT 5 (a persistent session that never expires; "
+        "receive_maximum and session_expiry_s are then up to the broker).",
+    )
     shards: list[str] = Field(
         default_factory=lambda: ["*"],
         min_length=1,
         description="What this hub owns: '*' (everything), 'district' or 'district/street'. "
         "Several hubs split a city by owning different ones.",
     )
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int | float) else value  # `protocol: 5` in YAML
 
     @field_validator("topic_prefix")
     @classmethod

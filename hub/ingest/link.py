@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -101,18 +102,13 @@ class HubLink(Component):
 
     def _make_client(self) -> aiomqtt.Client:
         c = self.config
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = c.session_expiry_s
-        properties.ReceiveMaximum = c.receive_maximum
         client = aiomqtt.Client(
             c.host,
             c.port,
             username=c.username,
             password=c.password.get_secret_value() if c.password else None,
             identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=False,
-            properties=properties,
+            **_session(c),
             keepalive=c.keepalive_s,
             tls_context=tls_context(c),
             timeout=10.0,
@@ -161,3 +157,18 @@ class HubLink(Component):
             self.connected.clear()
         if self.on_connection_change is not None:
             self.on_connection_change(up)
+
+
+def _session(c: HubMqttConfig) -> dict[str, Any]:
+    """A persistent session in the config's MQTT version: MQTT 5 with its expiry and receive
+    maximum; MQTT 3.1.1 (e.g. the demo's pure-Python broker) with ``clean_session=False``."""
+    if c.protocol == "3.1.1":
+        return {"protocol": aiomqtt.ProtocolVersion.V311, "clean_session": False}
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = c.session_expiry_s
+    properties.ReceiveMaximum = c.receive_maximum
+    return {
+        "protocol": aiomqtt.ProtocolVersion.V5,
+        "clean_start": False,
+        "properties": properties,
+    }

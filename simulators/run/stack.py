@@ -22,17 +22,13 @@ from typing import Any
 
 from edge.agent import EdgeAgent
 from edge.config import GatewayConfig
-from hub.config import HubConfig, HubMqttConfig
+from hub.config import HubConfig
 from simulators.city import Brokers, SimCity, SimGateway, gateway_config, hub_city
-from simulators.run.brokers import BrokerError, free_port
+from simulators.run.brokers import free_port
 from streetwatch.clock import Clock
 from streetwatch.kinds import Ecosystem
 from streetwatch.topics import DEFAULT_BASES
 
-HUB_NEEDS_MQTT5 = (
-    "the embedded amqtt broker speaks MQTT 3.1.1 only, and this hub connects with MQTT 5: "
-    "install mosquitto (`sudo apt install mosquitto`) or give --broker host:port"
-)
 SHARED_SESSION_EXPIRY_S = 600  # on somebody else's broker, the hub's session goes soon after
 
 
@@ -106,9 +102,7 @@ def hub_config(
     mqtt: dict[str, Any] = {"host": host, "port": port, "username": "hub"}
     if namespace:
         mqtt |= {"topic_prefix": namespace, "session_expiry_s": SHARED_SESSION_EXPIRY_S}
-    if not mqtt5:
-        if "protocol" not in HubMqttConfig.model_fields:  # until the hub can speak MQTT 3.1.1
-            raise BrokerError(HUB_NEEDS_MQTT5)
+    if not mqtt5:  # amqtt: MQTT 3.1.1 only
         mqtt["protocol"] = "3.1.1"
     channels: dict[str, Any] = {"webhook": {"type": "webhook", "url": webhook, "secret": secret}}
     if watcher is not None:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HubMqttConfig
 from simulators.run.brokers import tcp_open
 from simulators.scenarios import load_scenario
 from simulators.tape.compile import build_city
@@ -73,11 +72,6 @@ def test_the_default_demo_shows_the_whole_story_and_keeps_the_results(tmp_path: 
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    "protocol" not in HubMqttConfig.model_fields,
-    reason="amqtt speaks MQTT 3.1.1 only; the hub needs an `mqtt.protocol: 3.1.1` option",
-    strict=True,
-)
 def test_amqtt_when_there_is_no_mosquitto(tmp_path: Path) -> None:
     args = ["--embedded-broker", "amqtt", "--scenario", "kitchen-fire", "--speed", "150"]
     result = demo(*args, "--out", str(tmp_path / "amqtt"), timeout=110)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from hub.cli import group as hub_cli
-from hub.config import HubConfig
+from hub.config import HubConfig, HubMqttConfig
 from streetwatch.config import ConfigError, load_config, load_config_text
 from streetwatch.topics import Scope
 
@@ -100,3 +101,14 @@ def test_a_channel_secret_in_the_file_is_refused_and_the_environment_supplies_it
     config = load_config_text(HubConfig, text.replace(', secret: "ssssssssssssssssssss"', ""))
     _, settings = config.notify.channel_config("hook")
     assert settings.secret.get_secret_value() == "e" * 20  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("written", "read"), [(5, "5"), ("3.1.1", "3.1.1"), (None, "5")])
+def test_the_mqtt_version_is_5_unless_told(written: object, read: str) -> None:
+    section = {"host": "127.0.0.1"} | ({"protocol": written} if written is not None else {})
+    assert HubMqttConfig.model_validate(section).protocol == read  # `protocol: 5` is YAML's int
+
+
+def test_an_unknown_mqtt_version_is_refused() -> None:
+    with pytest.raises(ValidationError, match="protocol"):
+        HubMqttConfig.model_validate({"protocol": 4})
