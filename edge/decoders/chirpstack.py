@@ -11,7 +11,9 @@ bytes are vendor-specific and are not decoded here. v3 sent the object as a JSON
 ``objectJSON``; that is accepted too. The best ``rxInfo`` RSSI feeds metric ``rssi``.
 
 ``event/status`` carries ``batteryLevel`` in percent (``batteryLevelUnavailable`` or
-``externalPowerSource`` when there is none): it feeds ``battery`` and ``battery_low``.
+``externalPowerSource`` when there is none): it feeds ``battery`` and ``battery_low``. A status
+event with none of the three, or with a ``batteryLevel`` that is not a number, is refused
+(``no_known_fields``, ``no_usable_fields``) like an uplink without usable fields.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ BATTERY_LOW_PERCENT: Final = 20.0
 """StreetWatch default; no primary source. Below it a status event sets battery_low."""
 
 TIME_KEYS = ("time",)  # v4 only; v3 envelopes have no top-level time
+NO_BATTERY_KEYS = ("batteryLevelUnavailable", "externalPowerSource")  # status: no level to read
 
 
 @decoder(Ecosystem.CHIRPSTACK)
@@ -112,16 +115,23 @@ def _best_rssi(rx_info: Any) -> float | None:
 def _status(
     envelope: Mapping[str, Any], kind: SensorKind, when: int | None, problems: list[str]
 ) -> Decoded:
-    values: dict[str, float | bool] = {}
+    if any(envelope.get(key) is True for key in NO_BATTERY_KEYS):
+        return Decoded({}, when, problems=tuple(problems))  # nothing to report, and that is fine
     level = envelope.get("batteryLevel")
-    no_battery = envelope.get("batteryLevelUnavailable") is True
-    if envelope.get("externalPowerSource") is True:
-        no_battery = True
-    if level is not None and not no_battery and kind.has_metric("battery"):
+    if level is None:
+        raise DecodeFailure(
+            "no_known_fields",
+            "status event without batteryLevel, externalPowerSource or batteryLevelUnavailable: "
+            "nothing to read (is this a ChirpStack v4 event/status?)",
+        )
+    values: dict[str, float | bool] = {}
+    if kind.has_metric("battery"):
         try:
             values["battery"] = percent = as_number(level)
-            if kind.has_metric("battery_low"):
-                values["battery_low"] = percent < BATTERY_LOW_PERCENT
         except ValueError as exc:
-            problems.append(f"batteryLevel: {exc}")
+            raise DecodeFailure(
+                "no_usable_fields", "; ".join([*problems, f"batteryLevel: {exc}"])
+            ) from None
+        if kind.has_metric("battery_low"):
+            values["battery_low"] = percent < BATTERY_LOW_PERCENT
     return Decoded(values, when, problems=tuple(problems))
