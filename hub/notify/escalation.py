@@ -171,8 +171,9 @@ class Escalator(Component):
         if policy is None:
             if p is not None:
                 self._stop(incident.id)
-        elif p is None:
-            self._begin(_Paging(incident, policy, next_at=self._clock.now()))
+        elif p is None:  # attempts go on counting: a reopened incident's pages are new ones
+            attempts = _attempts(await self._trail(incident.id))
+            self._begin(_Paging(incident, policy, next_at=self._clock.now(), attempts=attempts))
         elif incident.level != p.incident.level:
             raised = incident.level > p.incident.level
             p.incident = incident
@@ -187,23 +188,26 @@ class Escalator(Component):
             policy = self._policy(incident)
             if policy is None or incident.id in self._pagings:
                 continue
-            entries = sorted(await self._audit.audit(incident.id), key=lambda e: e.t)
-            restarts = [i for i, e in enumerate(entries) if e.action == _RESTART]
-            entries = entries[restarts[-1] + 1 :] if restarts else entries
-            p = _Paging(incident, policy, next_at=self._clock.now())
+            trail = await self._trail(incident.id)
+            restarts = [i for i, e in enumerate(trail) if e.action == _RESTART]
+            entries = trail[restarts[-1] + 1 :] if restarts else trail
+            p = _Paging(incident, policy, next_at=self._clock.now(), attempts=_attempts(trail))
             last = _last_round(entries)
             if last is not None:
                 level, r, p.reached, p.last_at = last
                 p.replan(policy, incident.level > level, self._clock.now())
                 if level == incident.level:
                     p.rounds = r + 1
-            for e in entries:
-                n = _fields(e.detail).get("attempt", "")
-                if e.recipient is not None and n.isdigit():
-                    p.attempts[e.recipient] = max(p.attempts.get(e.recipient, 0), int(n))
             self._begin(p)
 
     # -- internals ----------------------------------------------------------------------------
+
+    async def _trail(self, incident_id: str) -> list[AuditRecord]:
+        try:
+            return sorted(await self._audit.audit(incident_id), key=lambda e: e.t)
+        except Exception:  # a broken audit log must not stop the warnings
+            log.exception("could not read the audit trail of %s", incident_id)
+            return []
 
     def _policy(self, incident: Incident) -> LevelPolicy | None:
         if incident.state is not IncidentState.OPEN or incident.muted:
@@ -291,6 +295,17 @@ class Escalator(Component):
             await self._audit.record(entry)
         except Exception:  # a broken audit log must not stop the warnings
             log.exception("could not write to the audit trail: %s", entry)
+
+
+def _attempts(entries: Sequence[AuditRecord]) -> dict[str, int]:
+    """Per recipient, the last attempt the trail shows, across reopenings: every page of an
+    incident has its own delivery id (incident:recipient:attempt), which receivers dedupe on."""
+    attempts: dict[str, int] = {}
+    for e in entries:
+        n = _fields(e.detail).get("attempt", "")
+        if e.recipient is not None and n.isdigit():
+            attempts[e.recipient] = max(attempts.get(e.recipient, 0), int(n))
+    return attempts
 
 
 def _last_round(entries: Sequence[AuditRecord]) -> tuple[Level, int, int, float] | None:

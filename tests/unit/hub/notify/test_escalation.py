@@ -386,6 +386,21 @@ async def test_an_acknowledged_incident_whose_level_rises_is_paged_at_once_at_th
         ]
 
 
+async def test_a_reopened_incident_pages_with_new_attempt_numbers() -> None:
+    """Receivers dedupe on incident:recipient:attempt; a reopening must not reuse an id."""
+    yellow = incident(level=Level.YELLOW)
+    acked = incident(level=Level.YELLOW, state=IncidentState.ACKNOWLEDGED, acknowledged_by="li")
+    orange = incident(level=Level.ORANGE)
+    async with running() as (w, esc):
+        await esc.incident_changed(yellow, None)
+        await w.run_for(100)
+        await esc.incident_changed(acked, yellow)
+        await esc.incident_changed(orange, acked)
+        await w.clock.settle()
+        sent = [(n.recipient.id, n.attempt) for _, _, n, _ in w.log]
+        assert sent == [("li", 1), ("wang", 1), ("li", 2), ("wang", 2)]
+
+
 async def test_a_tier_with_nobody_is_skipped_at_once() -> None:
     async with running() as (w, esc):
         await esc.incident_changed(incident(community="dongming"), None)  # no 网格员 there
