@@ -28,6 +28,7 @@ import aiomqtt
 
 from edge.agent import EdgeAgent
 from edge.config import GatewayConfig
+from hub.incidents.model import Incident
 from hub.service import Hub
 from simulators.run.embedded_broker import MOSQUITTO, BrokerKind, RunBroker, clear_retained
 from simulators.run.network import UplinkRelay
@@ -45,6 +46,7 @@ from simulators.tape.compile import DeviceCue, Tape
 from simulators.tape.plan import Control
 from streetwatch.clock import ScaledClock
 from streetwatch.component import Component
+from streetwatch.levels import Level
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class ScenarioRun(Component):
         self.relays: dict[str, UplinkRelay] = {}
         self.configs: dict[str, GatewayConfig] = {}
         self._devices: aiomqtt.Client | None = None
+        self._peaks: dict[str, Level] = {}  # incident id → the highest level it reached
 
     async def start(self) -> None:
         work, tape, kind = self.work, self.tape, self.kind
@@ -109,6 +112,7 @@ class ScenarioRun(Component):
             mqtt5=kind.mqtt5, namespace=self.namespace, watcher=self.watcher,
         )  # fmt: skip
         self.hub = await self.enter(Hub(config, base_dir=work, clock=self.clock))
+        self.hub.responding.changes.append(self._note_peak)
         dark = {c.target for c in tape.controls() if c.action == "power_off"
                 and c.t_ms <= tape.start_ms}  # fmt: skip
         for gateway in tape.city.gateways():
@@ -162,10 +166,19 @@ class ScenarioRun(Component):
 
     async def observed(self) -> Observed:
         store = self.hub.responding.store
-        incidents = [ObservedIncident.from_hub_json(i.model_dump(mode="json"))
+        incidents = [self._at_peak(ObservedIncident.from_hub_json(i.model_dump(mode="json")))
                      for i in await store.recent(10_000)]  # fmt: skip
         pages, acks = self.responders.observed()
         return incidents, pages, acks
+
+    def _note_peak(self, incident: Incident) -> None:
+        """The highest level each incident reached: the hub lowers it as a hazard recedes, and
+        the score judges what StreetWatch warned of, not where it ended."""
+        self._peaks[incident.id] = max(incident.level, self._peaks.get(incident.id, Level.NONE))
+
+    def _at_peak(self, incident: ObservedIncident) -> ObservedIncident:
+        peak = max(incident.level, self._peaks.get(incident.id, Level.NONE))
+        return incident.model_copy(update={"level": peak})
 
     async def _until(self, t_ms: int) -> float:
         """Sleep until ``t_ms``; how many simulated seconds late it already was."""
