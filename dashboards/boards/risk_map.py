@@ -8,7 +8,13 @@ from grafana_foundation_sdk.builders.common import TableSortByFieldState as Sort
 from grafana_foundation_sdk.builders.dashboard import FieldColor
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.common import FrameGeometrySourceMode, VisibilityMode
-from grafana_foundation_sdk.models.dashboard import FieldColorModeId
+from grafana_foundation_sdk.models.dashboard import (
+    DynamicConfigValue,
+    FieldColorModeId,
+    Threshold,
+    ValueMap,
+    ValueMappingResult,
+)
 from grafana_foundation_sdk.models.geomap import TooltipMode
 
 from dashboards.layout import Section, assemble
@@ -29,22 +35,33 @@ from streetwatch.levels import WARNING_LEVELS, Level
 UID = "streetwatch-risk-map"
 TITLE = "风险一张图 City risk map"
 
-_STREETS, _ANOMALIES, _SENSORS = "A", "B", "C"
+_STREETS, _ANOMALIES, _SENSORS, _GATEWAYS = "A", "B", "C", "D"
 _SEVERITY = "severity"
+_UP = "up"  # gateway_state: 1 online, 0 offline
 _GREY = "#8e8e8e"
 
 
-def _layer(name: str, ref_id: str, coloured: bool, size: int, text: str | None) -> MapLayerOptions:
-    """Circles at lat/lon of one query's rows; ``coloured`` by severity (and sized by it, so a
-    sensor's worst anomaly stays visible under its milder ones), else small and grey."""
+def _layer(
+    name: str,
+    ref_id: str,
+    coloured: bool,
+    size: int,
+    text: str | None,
+    *,
+    by: str = _SEVERITY,
+    symbol: str = "circle",
+) -> MapLayerOptions:
+    """Markers at lat/lon of one query's rows; ``coloured`` by the field ``by`` (and, for
+    severity, sized by it, so a sensor's worst anomaly stays visible under its milder ones),
+    else small and grey."""
     size_by: dict[str, object] = {"fixed": size}
-    if coloured:
+    if coloured and by == _SEVERITY:
         size_by = {"field": _SEVERITY, "fixed": size, "min": size // 2, "max": size}
     style: dict[str, object] = {
-        "color": {"field": _SEVERITY, "fixed": _GREY} if coloured else {"fixed": _GREY},
+        "color": {"field": by, "fixed": _GREY} if coloured else {"fixed": _GREY},
         "opacity": 0.85 if coloured else 0.4,
         "size": size_by,
-        "symbol": {"fixed": "img/icons/marker/circle.svg", "mode": "fixed"},
+        "symbol": {"fixed": f"img/icons/marker/{symbol}.svg", "mode": "fixed"},
     }
     if text is not None:
         style["text"] = {"field": text, "mode": "field"}
@@ -91,22 +108,31 @@ def risk_map() -> geomap.Panel:
         by=("street", "community", "sensor", "kind"),
         time=UP_TO_RANGE_END,
     )
+    gateways = Select(
+        'last("up") AS "up", last("lat") AS "lat", last("lon") AS "lon"',
+        "gateway_state",
+        area=STREET_AREA,
+        by=("street", "community", "gateway"),
+        time=UP_TO_RANGE_END,
+    )
     return (
         geomap.Panel()
         .title(TITLE)
         .description(
             "每个街道一个大圆点，颜色是该街道现在最高的未处置事件等级（绿=正常，蓝/黄/橙/红=四级预警）；"
             "小圆点是传感器：灰色为所有传感器的位置，彩色为有异常的传感器（按它最严重的异常着色）。"
-            "鼠标移到点上看街道名、事件数和传感器编号。\n\n"
+            "方块是网关：绿色在线，红色离线。鼠标移到点上看街道名、事件数和传感器编号。\n\n"
             "Big dots: streets, coloured by their worst open incident now (green = normal). "
             "Small dots: sensors; grey = every sensor, coloured = sensors with an anomaly, by "
-            "their worst one. Hover for names and numbers."
+            "their worst one. Squares: gateways, green online, red offline. Hover for names and "
+            "numbers."
         )
         .span(16)
         .height(18)
         .with_target(InfluxQL(streets).ref_id(_STREETS).table())
         .with_target(InfluxQL(anomalies).ref_id(_ANOMALIES).table())
         .with_target(InfluxQL(sensors).ref_id(_SENSORS).table())
+        .with_target(InfluxQL(gateways).ref_id(_GATEWAYS).table())
         .view(geomap.MapViewConfig().id("fit").all_layers(True).padding(10).max_zoom(17))
         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True))
         .basemap(MapLayerOptions().type("default").name("底图 Basemap"))
@@ -114,12 +140,26 @@ def risk_map() -> geomap.Panel:
             [
                 _layer("所有传感器 All sensors", _SENSORS, False, 3, None),
                 _layer("传感器异常 Sensor anomalies", _ANOMALIES, True, 8, None),
+                _layer("网关 Gateways", _GATEWAYS, True, 10, None, by=_UP, symbol="square"),
                 _layer("街道 Streets", _STREETS, True, 16, "street"),
             ]
         )
         .tooltip(geomap.TooltipOptions().mode(TooltipMode.DETAILS))
         .override_by_name(_SEVERITY, severity_properties())
+        .override_by_name(_UP, _up_properties())
     )
+
+
+def _up_properties() -> list[DynamicConfigValue]:
+    """A gateway's ``up``: 1 online in green, 0 offline in red, shown as words."""
+    online = ValueMappingResult(text="在线 online", color=level_colour(Level.NONE), index=0)
+    offline = ValueMappingResult(text="离线 offline", color=level_colour(Level.RED), index=1)
+    steps = [Threshold(None, level_colour(Level.RED)), Threshold(1, level_colour(Level.NONE))]
+    return [
+        DynamicConfigValue("thresholds", steps_config(steps).build()),
+        DynamicConfigValue("mappings", [ValueMap({"1": online, "0": offline})]),
+        DynamicConfigValue("color", {"mode": "thresholds"}),
+    ]
 
 
 def open_incidents() -> stat.Panel:

@@ -248,6 +248,7 @@ def state_points(state: GatewayState, origin: Origin) -> list[Point]:
     coordinates; with a birth, a ``sensor_info`` point per sensor it announced."""
     fields: dict[str, FieldValue] = {
         "online": state.online,
+        "up": int(state.online),  # 1/0: what a map can colour by (Grafana colours numbers)
         "sensors": len(state.sensors),
         "software": state.software,
     }

@@ -230,7 +230,7 @@ def test_gateway_state() -> None:
         Point(
             "gateway_state",
             (*WHERE, *STREET),
-            {"online": False, "sensors": 1, "software": "0.1.0"},
+            {"online": False, "up": 0, "sensors": 1, "software": "0.1.0"},
             T0,
         )
     ]

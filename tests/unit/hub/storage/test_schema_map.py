@@ -98,10 +98,11 @@ def test_a_birth_stores_the_gateway_at_its_sensors_mean_and_one_sensor_info_each
     assert state.measurement == "gateway_state"
     assert dict(state.tags) == GATEWAY_TAGS
     # The mean of 31.2 and 31.4 (smoke-1 has no position)
+    assert state.fields["up"] == 1
     assert state.fields["lat"] == pytest.approx(31.3)
     assert state.fields["lon"] == pytest.approx(121.6)
     assert types(state.fields) == {
-        "online": bool, "sensors": int, "software": str, "lat": float, "lon": float,
+        "online": bool, "up": int, "sensors": int, "software": str, "lat": float, "lon": float,
     }  # fmt: skip
     assert wl == Point(
         "sensor_info",
