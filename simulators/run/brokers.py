@@ -83,11 +83,15 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-class Broker:
-    """One Mosquitto process on 127.0.0.1; `async with` starts it and stops it.
+class ChildBroker:
+    """An MQTT broker in a child process of ours on 127.0.0.1; ``async with`` starts and stops
+    it. Subclasses say what to run (``start`` calls ``_launch``) and where it logs.
 
     Port 0 picks a free port at the first start; restarts keep it.
     """
+
+    program = "broker"  # for messages: "mosquitto", "amqtt"
+    log_name = "broker.log"
 
     def __init__(self, data_dir: Path, *, port: int = 0, name: str = "broker") -> None:
         self.data_dir = data_dir.absolute()  # Mosquitto's config wants absolute paths
@@ -97,7 +101,10 @@ class Broker:
         self._process: asyncio.subprocess.Process | None = None
 
     def __repr__(self) -> str:
-        return f"<Broker {self.name} {self.host}:{self._port} pid={self.pid} alive={self.alive}>"
+        return (
+            f"<{type(self).__name__} {self.name} {self.host}:{self._port} pid={self.pid} "
+            f"alive={self.alive}>"
+        )
 
     @property
     def port(self) -> int:
@@ -115,45 +122,11 @@ class Broker:
         return self._process is not None and self._process.returncode is None
 
     @property
-    def conf_path(self) -> Path:
-        return self.data_dir / "mosquitto.conf"
-
-    @property
     def log_path(self) -> Path:
-        return self.data_dir / "mosquitto.log"
+        return self.data_dir / self.log_name
 
     async def start(self) -> None:
-        """Start Mosquitto and return once it accepts TCP connections."""
-        if self.alive:
-            raise BrokerError(f"broker {self.name!r} is already running (pid {self.pid})")
-        binary = find_binary("mosquitto")
-        if binary is None:
-            raise BrokerError(MISSING_MOSQUITTO)
-        if self._port == 0:
-            self._port = free_port()
-        elif port_in_use(self._port):
-            raise BrokerError(
-                f"broker {self.name!r}: port {self._port} on {self.host} is already in use; "
-                "pass port=0 to pick a free one"
-            )
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.conf_path.write_text(self._config())
-        with self.log_path.open("ab") as log:  # what Mosquitto prints before its log is open
-            self._process = process = await asyncio.create_subprocess_exec(
-                binary,
-                "-c",
-                str(self.conf_path),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C goes to the run, which then stops its brokers
-            )
-        try:
-            await self._wait_ready(process)
-        except BaseException:  # not ready, or the run was cancelled: leave no broker behind
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            raise
+        raise NotImplementedError
 
     async def stop(self) -> None:
         """SIGTERM (Mosquitto saves its sessions), wait up to STOP_TIMEOUT_S, then SIGKILL."""
@@ -171,7 +144,7 @@ class Broker:
             await process.wait()
 
     async def restart(self) -> None:
-        """Stop gracefully and start again on the same port with the saved sessions."""
+        """Stop gracefully and start again on the same port."""
         await self.stop()
         await self.start()
 
@@ -187,6 +160,30 @@ class Broker:
     ) -> None:
         await self.stop()
 
+    def _check_not_running(self) -> None:
+        if self.alive:
+            raise BrokerError(f"broker {self.name!r} is already running (pid {self.pid})")
+
+    async def _launch(self, *command: str) -> None:
+        """Run ``command`` in its own session (Ctrl-C goes to the run, which then stops its
+        brokers) and return once it accepts TCP connections; kill it if it never does."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:  # what it prints before its own log is open
+            self._process = process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            await self._wait_ready(process)
+        except BaseException:  # not ready, or the run was cancelled: leave no broker behind
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise
+
     async def _wait_ready(self, process: asyncio.subprocess.Process) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_S
@@ -199,9 +196,37 @@ class Broker:
 
     def _failed(self, what: str) -> BrokerError:
         return BrokerError(
-            f"broker {self.name!r} (mosquitto) {what} connections on {self.host}:{self.port}; "
+            f"broker {self.name!r} ({self.program}) {what} connections on {self.host}:{self.port}; "
             f"{self.log_path} ends with:\n{log_tail(self.log_path)}"
         )
+
+
+class Broker(ChildBroker):
+    """One Mosquitto process on 127.0.0.1, with persistence: a restart keeps the sessions."""
+
+    program = "mosquitto"
+    log_name = "mosquitto.log"
+
+    @property
+    def conf_path(self) -> Path:
+        return self.data_dir / "mosquitto.conf"
+
+    async def start(self) -> None:
+        """Start Mosquitto and return once it accepts TCP connections."""
+        self._check_not_running()
+        binary = find_binary("mosquitto")
+        if binary is None:
+            raise BrokerError(MISSING_MOSQUITTO)
+        if self._port == 0:
+            self._port = free_port()
+        elif port_in_use(self._port):
+            raise BrokerError(
+                f"broker {self.name!r}: port {self._port} on {self.host} is already in use; "
+                "pass port=0 to pick a free one"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.conf_path.write_text(self._config())
+        await self._launch(binary, "-c", str(self.conf_path))
 
     def _config(self) -> str:
         lines = [

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,15 +36,12 @@ from amqtt.plugins.base import BaseAuthPlugin  # type: ignore[import-untyped]
 from amqtt.session import Session  # type: ignore[import-untyped]
 
 from simulators.run.brokers import (
-    HOST,
     MISSING_MOSQUITTO,
-    READY_TIMEOUT_S,
-    STOP_TIMEOUT_S,
     Broker,
     BrokerError,
+    ChildBroker,
     find_binary,
     free_port,
-    log_tail,
     tcp_open,
 )
 
@@ -99,107 +95,18 @@ class BrokerKind:
     shared: bool  # other clients use it: the run keeps to a topic prefix of its own
 
 
-class AmqttBroker:
-    """One amqtt broker in a child process on 127.0.0.1; ``async with`` starts and stops it.
+class AmqttBroker(ChildBroker):
+    """One amqtt broker in a child process on 127.0.0.1 (this module's ``main``)."""
 
-    Port 0 picks a free port at the first start; restarts keep it.
-    """
-
-    def __init__(self, data_dir: Path, *, port: int = 0, name: str = "broker") -> None:
-        self.data_dir = data_dir.absolute()
-        self.name = name
-        self.host = HOST
-        self._port = port
-        self._process: asyncio.subprocess.Process | None = None
-
-    def __repr__(self) -> str:
-        return f"<AmqttBroker {self.name} {self.host}:{self._port} pid={self.pid}>"
-
-    @property
-    def port(self) -> int:
-        if self._port == 0:
-            raise BrokerError(f"broker {self.name!r} has no port before its first start()")
-        return self._port
-
-    @property
-    def pid(self) -> int | None:
-        """The PID of the latest start, kept after it stops; None before the first start."""
-        return None if self._process is None else self._process.pid
-
-    @property
-    def alive(self) -> bool:
-        return self._process is not None and self._process.returncode is None
-
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / "amqtt.log"
+    program = "amqtt"
+    log_name = "amqtt.log"
 
     async def start(self) -> None:
         """Start the child process and return once it accepts TCP connections."""
-        if self.alive:
-            raise BrokerError(f"broker {self.name!r} is already running (pid {self.pid})")
+        self._check_not_running()
         self._port = self._port or free_port()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", __name__, "--bind", f"{self.host}:{self._port}",
-                   "--log", str(self.log_path)]  # fmt: skip
-        with self.log_path.open("ab") as log:  # what Python prints before the log is open
-            self._process = process = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C goes to the run, which then stops its brokers
-            )
-        try:
-            await self._wait_ready(process)
-        except BaseException:  # not ready, or the run was cancelled: leave no broker behind
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-            raise
-
-    async def stop(self) -> None:
-        """SIGTERM, wait up to STOP_TIMEOUT_S, then SIGKILL."""
-        process = self._process
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(STOP_TIMEOUT_S):
-                await process.wait()
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def _wait_ready(self, process: asyncio.subprocess.Process) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + READY_TIMEOUT_S
-        while not await asyncio.to_thread(tcp_open, self.port, self.host):
-            if process.returncode is not None:
-                raise self._failed(f"exited with code {process.returncode} before it accepted")
-            if loop.time() > deadline:
-                raise self._failed(f"did not accept within {READY_TIMEOUT_S:g} s")
-            await asyncio.sleep(0.05)
-
-    def _failed(self, what: str) -> BrokerError:
-        return BrokerError(
-            f"broker {self.name!r} (amqtt) {what} connections on {self.host}:{self.port}; "
-            f"{self.log_path} ends with:\n{log_tail(self.log_path)}"
-        )
+        await self._launch(sys.executable, "-m", __name__, "--bind", f"{self.host}:{self._port}",
+                           "--log", str(self.log_path))  # fmt: skip
 
 
 class ExternalBroker:
