@@ -22,6 +22,7 @@ from demo.steps import TimedStep
 from demo.words import Names, span, tier
 from hub.incidents.audit import AuditAction, AuditEntry
 from hub.incidents.model import Incident, IncidentState
+from hub.notify.escalation import detail_fields
 from streetwatch.levels import Level
 
 
@@ -112,7 +113,7 @@ class Feed:
         incident = self.incidents.get(entry.incident_id or "")
         if incident is None:
             return None
-        fields = _fields(entry.detail)
+        fields = detail_fields(entry.detail)
         if entry.recipient is None and "level" in fields:  # a round of pages
             self._paging[incident.id] = Level(fields["level"])
         level = self._paging.get(incident.id, incident.level)
@@ -184,8 +185,3 @@ def _streets_of(incident: Incident, streets: Sequence[tuple[str, str]]) -> list[
     if incident.streets:
         return list(incident.streets)
     return [s for d, s in streets if d == incident.district or d in incident.districts]
-
-
-def _fields(detail: str) -> dict[str, str]:
-    """``"level=red round=2 tier=1: text"`` → ``{"level": "red", "round": "2", "tier": "1"}``."""
-    return dict(part.split("=", 1) for part in detail.split(":", 1)[0].split() if "=" in part)

@@ -50,6 +50,7 @@ __all__ = [
     "PageRecord",
     "PendingPage",
     "Renderer",
+    "detail_fields",
 ]
 
 
@@ -302,7 +303,7 @@ def _attempts(entries: Sequence[AuditRecord]) -> dict[str, int]:
     incident has its own delivery id (incident:recipient:attempt), which receivers dedupe on."""
     attempts: dict[str, int] = {}
     for e in entries:
-        n = _fields(e.detail).get("attempt", "")
+        n = detail_fields(e.detail).get("attempt", "")
         if e.recipient is not None and n.isdigit():
             attempts[e.recipient] = max(attempts.get(e.recipient, 0), int(n))
     return attempts
@@ -312,7 +313,7 @@ def _last_round(entries: Sequence[AuditRecord]) -> tuple[Level, int, int, float]
     """(level, round, tier, time in s) of the last round in ``entries``; None if none."""
     for e in reversed(entries):
         if e.action in _ROUNDS and e.recipient is None:
-            f = _fields(e.detail)
+            f = detail_fields(e.detail)
             try:
                 return Level(f["level"]), int(f["round"]), int(f["tier"]), e.t / 1000
             except (KeyError, ValueError):
@@ -320,6 +321,6 @@ def _last_round(entries: Sequence[AuditRecord]) -> tuple[Level, int, int, float]
     return None
 
 
-def _fields(detail: str) -> dict[str, str]:
+def detail_fields(detail: str) -> dict[str, str]:
     """``"level=red round=2 tier=1: text"`` → ``{"level": "red", "round": "2", "tier": "1"}``."""
     return dict(part.split("=", 1) for part in detail.split(":", 1)[0].split() if "=" in part)

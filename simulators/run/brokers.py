@@ -83,7 +83,30 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-class ChildBroker:
+class StartStop:
+    """``async with`` around ``start`` and ``stop``: the brokers a run uses, its own or not.
+    (Not a ``Component``: a broker is started and stopped again in mid-run, and owns no task.)"""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class ChildBroker(StartStop):
     """An MQTT broker in a child process of ours on 127.0.0.1; ``async with`` starts and stops
     it. Subclasses say what to run (``start`` calls ``_launch``) and where it logs.
 
@@ -125,9 +148,6 @@ class ChildBroker:
     def log_path(self) -> Path:
         return self.data_dir / self.log_name
 
-    async def start(self) -> None:
-        raise NotImplementedError
-
     async def stop(self) -> None:
         """SIGTERM (Mosquitto saves its sessions), wait up to STOP_TIMEOUT_S, then SIGKILL."""
         process = self._process
@@ -147,18 +167,6 @@ class ChildBroker:
         """Stop gracefully and start again on the same port."""
         await self.stop()
         await self.start()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def _check_not_running(self) -> None:
         if self.alive:

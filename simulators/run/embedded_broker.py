@@ -40,6 +40,7 @@ from simulators.run.brokers import (
     Broker,
     BrokerError,
     ChildBroker,
+    StartStop,
     find_binary,
     free_port,
     tcp_open,
@@ -109,7 +110,7 @@ class AmqttBroker(ChildBroker):
                            "--log", str(self.log_path))  # fmt: skip
 
 
-class ExternalBroker:
+class ExternalBroker(StartStop):
     """A broker somebody else runs: ``start`` checks that it answers, ``stop`` leaves it be."""
 
     def __init__(self, host: str, port: int, *, name: str = "broker") -> None:
@@ -131,18 +132,6 @@ class ExternalBroker:
 
     async def stop(self) -> None:
         pass
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
 
 async def clear_retained(host: str, port: int, prefix: str, quiet_s: float = 0.5) -> int:
