@@ -32,7 +32,7 @@ from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRegistry
 from hub.responding import Responding
 from hub.status import StreetStatus, owned_streets
-from hub.storage.base import Point
+from hub.storage.base import Point, StorageError
 from hub.storage.open import open_backend
 from hub.storage.spool import Spool
 from hub.storage.sqlite_store import SqliteStore
@@ -212,7 +212,10 @@ class Hub(Component):
 
     async def _prune_loop(self, store: SqliteStore) -> None:
         while True:
-            await store.prune(now_ms(self.clock))
+            try:
+                await store.prune(now_ms(self.clock))
+            except StorageError as exc:  # old points can wait; the hub must go on
+                log.warning("old points not deleted, trying again in %g s: %s", PRUNE_EVERY_S, exc)
             await self.clock.sleep(PRUNE_EVERY_S)
 
     # -- talking to gateways ----------------------------------------------------------------------

@@ -174,12 +174,16 @@ class SqliteStore:
 
     @asynccontextmanager
     async def _transaction(self, doing: str) -> AsyncIterator[aiosqlite.Connection]:
-        """One ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error, under the lock."""
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error, under the lock.
+
+        BEGIN is inside the ``try``: a cancellation (a storage timeout) while it runs in
+        aiosqlite's thread still leaves it run, and the ROLLBACK queued behind it closes it.
+        """
         db = self._conn()
         async with self._lock:
             with self._errors(doing):
-                await db.execute("BEGIN IMMEDIATE")
                 try:
+                    await db.execute("BEGIN IMMEDIATE")
                     yield db
                     await db.execute("COMMIT")
                 except BaseException:

@@ -181,6 +181,22 @@ async def test_concurrent_writes_all_land(store: SqliteStore) -> None:
     assert len(await everything(store)) == 400
 
 
+@pytest.mark.parametrize("turns", [1, 2, 3, 4])
+async def test_a_write_cancelled_mid_transaction_leaves_none_open(
+    store: SqliteStore, turns: int
+) -> None:
+    """A write cancelled while its BEGIN (or a statement) runs in aiosqlite's thread, as a
+    storage timeout does: the next transaction must not find one still open."""
+    write = asyncio.create_task(store.write([reading("x", T0, 1.0)]))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    write.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await write
+    await store.write(POINTS)
+    assert await store.prune(T0 + 2 * DAY) == len(POINTS)
+
+
 async def test_points_survive_closing_and_reopening(tmp_path: Path) -> None:
     config = SqliteStoreConfig(path=Path("sub/store.sqlite3"))
     (tmp_path / "sub").mkdir()
