@@ -183,10 +183,17 @@ class ScenarioDrive(Component):
         self.reports: list[RoundReport] = []
         self._skipped = SkippedControls()
         self._finished = asyncio.Event()
+        # Set by stop(). Cancelling the rounds is not enough on its own: Python 3.11's
+        # asyncio.wait_for (under aiomqtt's publish) can swallow a cancellation that arrives as
+        # the publish completes, and a looping drive then never ends (seen in CI).
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         self.devices = await self.enter(DevicePublisher(self.broker, clock=self.clock))
         self.spawn(self._rounds(), "rounds")
+
+    async def stop(self) -> None:
+        self._stopping.set()
 
     async def finished(self) -> list[RoundReport]:
         """Wait for the last round (never, with ``loop``); the reports of every round."""
@@ -211,7 +218,7 @@ class ScenarioDrive(Component):
                 report.lost,
                 report.lag_s,
             )
-            if not self.loop:
+            if not self.loop or self._stopping.is_set():
                 break
         self._finished.set()
 
@@ -228,6 +235,8 @@ class ScenarioDrive(Component):
             tape.seed,
         )
         for cue in tape.cues:
+            if self._stopping.is_set():
+                return report
             late = await self._until(tape, cue.t_ms, began)
             if isinstance(cue, Control):
                 self._skipped.skip(cue)

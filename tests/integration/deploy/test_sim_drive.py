@@ -133,7 +133,7 @@ async def test_looping_starts_each_round_anew_and_says_each_skip_once(
     round_s = scenario.duration / SPEED
     assert second.start_ms >= first.start_ms + (round_s - 1) * 1000, "round 2 starts later, now"
     for report in reports:
-        tape = compile_round(scenario, report.start_ms / 1000, SEED)
+        tape = compile_round(scenario, report.start_ms / 1000, SEED, report.number)
         assert report.cues == report.published == sum(1 for _ in tape.device_cues())
         assert report.lost == 0
     skips = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped:")]
