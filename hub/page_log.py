@@ -14,7 +14,6 @@ entry whose tags already have a point at its time, or later, is moved on a milli
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -67,4 +66,4 @@ class PageLog:
         last = self._last.get(point.tags)
         t = point.time_ms if last is None else max(point.time_ms, last + 1)
         self._last[point.tags] = t
-        return point if t == point.time_ms else dataclasses.replace(point, time_ms=t)
+        return point if t == point.time_ms else point._replace(time_ms=t)

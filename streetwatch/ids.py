@@ -42,8 +42,18 @@ def check_slug(value: str, what: str = "id") -> str:
     raise InvalidSlugError(f"{what} {value!r} must start and end with a letter or digit")
 
 
+_KNOWN_GOOD: set[str] = set()
+"""Slugs already checked: a fleet uses the same few thousand ids in every message."""
+
+
 def _slug(value: str) -> str:
-    return check_slug(value)
+    if value in _KNOWN_GOOD:
+        return value
+    check_slug(value)
+    if len(_KNOWN_GOOD) >= 100_000:  # bounded: random ids cannot grow it without limit
+        _KNOWN_GOOD.clear()
+    _KNOWN_GOOD.add(value)
+    return value
 
 
 Slug = Annotated[str, AfterValidator(_slug)]

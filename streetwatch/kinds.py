@@ -148,21 +148,27 @@ class SensorKind:
     ecosystems: Mapping[Ecosystem, tuple[FieldMap, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Derived from ``metrics`` (the hub looks metrics up for every reading it stores).
+    by_name: Mapping[str, Metric] = field(init=False, repr=False, compare=False)
+    flag_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = kind_problems(self)
         if problems:
             raise ValueError(f"sensor kind {self.name}: " + "; ".join(problems))
+        object.__setattr__(self, "by_name", MappingProxyType({m.name: m for m in self.metrics}))
+        flags = frozenset(m.name for m in self.metrics if m.is_flag)
+        object.__setattr__(self, "flag_names", flags)
 
     def metric(self, name: str) -> Metric:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        known = ", ".join(m.name for m in self.metrics)
-        raise KeyError(f"{self.name} has no metric {name!r}; it has: {known}")
+        found = self.by_name.get(name)
+        if found is None:
+            known = ", ".join(m.name for m in self.metrics)
+            raise KeyError(f"{self.name} has no metric {name!r}; it has: {known}")
+        return found
 
     def has_metric(self, name: str) -> bool:
-        return any(m.name == name for m in self.metrics)
+        return name in self.by_name
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ Sequence numbers count per gateway boot and per channel (``data``, ``event``, ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -83,12 +83,18 @@ class Reading(_Model):
 
     @model_validator(mode="after")
     def _metrics_of_kind(self) -> Self:
-        _check_metrics(self.kind, self.values)
+        if not self.values.keys() <= _METRIC_NAMES[self.kind]:  # checked for every reading
+            _check_metrics(self.kind, self.values.keys())
         return self
 
 
-def _check_metrics(kind: KindName, names: Iterable[str]) -> None:
+_METRIC_NAMES = {kind: frozenset(KINDS[kind].by_name) for kind in KindName}
+
+
+def _check_metrics(kind: KindName, names: AbstractSet[str]) -> None:
     known = KINDS[kind]
+    if known.by_name.keys() >= names:  # the common case, without a loop in Python
+        return
     unknown = sorted(n for n in names if not known.has_metric(n))
     if unknown:
         raise ValueError(
@@ -128,7 +134,7 @@ class WindowSummary(_Model):
             raise ValueError("a window cannot end before it starts")
         if not self.stats and not self.flags:
             raise ValueError("a summary needs statistics or flags")
-        _check_metrics(self.kind, [*self.stats, *self.flags])
+        _check_metrics(self.kind, {*self.stats, *self.flags})
         return self
 
 

@@ -146,10 +146,14 @@ class Intake:
         gateway = origin.gateway
         if isinstance(message, TelemetryBatch):
             self.lag_s = max(0.0, (now - message.sent) / 1000)
+            latest: dict[str, int] = {}
             for r in message.readings:
-                self.presence.sensor_seen(gateway, r.sensor, r.t)
+                if r.t > latest.get(r.sensor, -1):
+                    latest[r.sensor] = r.t
             for s in message.summaries:
-                self.presence.sensor_seen(gateway, s.sensor, s.end)
+                if s.end > latest.get(s.sensor, -1):
+                    latest[s.sensor] = s.end
+            self.presence.sensors_seen(gateway, latest)
             if self.observe is not None:
                 self.observe(message, origin)
             return telemetry_points(message, origin)

@@ -46,7 +46,8 @@ class SensorWatch:
             return
         s = self._sensors.setdefault(record.gateway, {}).setdefault(sensor, _Sensor())
         s.last_seen = t_ms if s.last_seen is None else max(s.last_seen, t_ms)
-        self._back(record, sensor, s, now_ms)
+        if s.overdue_since is not None:
+            self._back(record, sensor, s, now_ms)
 
     def check(self, record: GatewayRecord, up_since: int, now_ms: int) -> None:
         """Raise overdue and back events of an online gateway's sensors."""

@@ -34,7 +34,7 @@ street starts or ends; ``is_online`` and ``areas_out`` answer what the street lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.events import HubEvent, HubEventType, OfflineCause
@@ -150,6 +150,13 @@ class PresenceTracker:
         record = self._registry.get(gateway)
         if record is not None and gateway in self._gateways:
             self._sensors.seen(record, sensor, t_ms, max(self._now, t_ms))
+
+    def sensors_seen(self, gateway: str, latest: Mapping[str, int]) -> None:
+        """``sensor_seen`` for many sensors of one gateway (sensor → its latest time)."""
+        record = self._registry.get(gateway)
+        if record is not None and gateway in self._gateways:
+            for sensor, t_ms in latest.items():
+                self._sensors.seen(record, sensor, t_ms, max(self._now, t_ms))
 
     def link_down(self, now_ms: int) -> None:
         """The hub's own broker connection is lost: from now on nobody's silence is a sign."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 FieldValue = float | int | bool | str
 
@@ -32,13 +32,13 @@ class StorageRejected(StorageError):
     """The backend refused the data (bad request): sending it again would not help."""
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):
     """One point: ``measurement,tags fields time`` (time in Unix milliseconds).
 
     ``tags`` are (key, value) pairs sorted by key; values are non-empty strings. ``fields`` has at
     least one entry. A point with the same measurement, tags and time as another replaces it in
-    every backend (writes are idempotent).
+    every backend (writes are idempotent). A named tuple, not a frozen dataclass: the hub makes
+    one per stored reading, and a tuple is built about three times faster.
     """
 
     measurement: str

@@ -29,6 +29,8 @@ from functools import lru_cache
 
 from hub.storage.base import FieldValue, Point
 
+Tags = tuple[tuple[str, str], ...]
+
 __all__ = ["encode_lines"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -67,6 +69,8 @@ def _field_key(name: str) -> str:
 
 def _value(name: str, value: FieldValue) -> str:
     # bool before int (it is one); the base-type methods also format subclasses (enums) right.
+    if type(value) is float and value - value == 0.0:  # finite: the common case first
+        return float.__repr__(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"line protocol: field {name!r} is {value}; only finite numbers")
@@ -82,14 +86,34 @@ def _value(name: str, value: FieldValue) -> str:
     raise ValueError(f"line protocol: field {name!r} has unsupported type {type(value).__name__}")
 
 
+_KEYS_BY_TAGS: dict[int, tuple[Tags, str, str]] = {}
+"""id(tags) → (tags, measurement, series key). The points of one sensor share one tags tuple (the
+intake caches it), so an identity lookup skips hashing the tuple for every point. The entry holds
+the tuple, so its id cannot be reused while the entry lives."""
+
+
+def _key_of(measurement: str, tags: Tags) -> str:
+    hit = _KEYS_BY_TAGS.get(id(tags))
+    if hit is not None and hit[0] is tags and hit[1] == measurement:
+        return hit[2]
+    key = _series_key(measurement, tags)
+    if len(_KEYS_BY_TAGS) >= 1 << 16:
+        _KEYS_BY_TAGS.clear()
+    _KEYS_BY_TAGS[id(tags)] = (tags, measurement, key)
+    return key
+
+
 def encode_lines(points: Iterable[Point]) -> bytes:
     """The points as UTF-8 line protocol, one per line, each line ending with a newline."""
     lines: list[str] = []
     append = lines.append
-    for point in points:
-        fields = point.fields
+    for measurement, tags, fields, time_ms in points:
         if not fields:
-            raise ValueError(f"line protocol: a {point.measurement} point has no fields")
-        encoded = ",".join(f"{_field_key(k)}={_value(k, v)}" for k, v in fields.items())
-        append(f"{_series_key(point.measurement, point.tags)} {encoded} {point.time_ms:d}\n")
+            raise ValueError(f"line protocol: a {measurement} point has no fields")
+        if len(fields) == 1:  # most points: one reading of one metric
+            ((name, value),) = fields.items()
+            encoded = f"{_field_key(name)}={_value(name, value)}"
+        else:
+            encoded = ",".join([f"{_field_key(k)}={_value(k, v)}" for k, v in fields.items()])
+        append(f"{_key_of(measurement, tags)} {encoded} {time_ms:d}\n")
     return "".join(lines).encode()

@@ -27,10 +27,12 @@ from hub.storage.base import FieldValue, Point
 from streetwatch.kinds import KINDS, KindName
 from streetwatch.location import Area, Coordinates, Placement
 from streetwatch.messages import (
+    MAX_SENSORS_PER_GATEWAY,
     AnomalyEvent,
     EventState,
     GatewayHealth,
     GatewayState,
+    Quality,
     Reading,
     SensorInfo,
     TelemetryBatch,
@@ -124,6 +126,10 @@ class Origin:
     area: Area
     gateway: str
     placements: Mapping[str, Placement] = field(default_factory=dict)  # sensor id → placement
+    # (sensor, quality) → sorted tags of its readings: every reading of a sensor has the same.
+    _reading_tags: dict[tuple[str, str], Tags] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def area_tags(self) -> dict[str, str]:
         a = self.area
@@ -143,6 +149,17 @@ class Origin:
             tags["building"] = placed.building
         if placed.risk_point is not None:
             tags["risk_point"] = placed.risk_point.value
+        return tags
+
+    def reading_tags(self, sensor: str, quality: str) -> Tags:
+        """The sorted tags of a reading of ``sensor`` (cached: this is per stored reading)."""
+        key = (sensor, quality)
+        tags = self._reading_tags.get(key)
+        if tags is None:
+            if len(self._reading_tags) >= 4 * MAX_SENSORS_PER_GATEWAY:
+                self._reading_tags.clear()  # sensors not in the birth are not bounded by it
+            tags = sorted_tags(self.sensor_tags(sensor) | {"quality": quality})
+            self._reading_tags[key] = tags
         return tags
 
     def coordinates(self, sensor: str) -> Coordinates | None:
@@ -172,15 +189,17 @@ def sorted_tags(tags: Mapping[str, str]) -> Tags:
     return tuple(sorted(tags.items()))
 
 
-def _metric_value(kind: KindName, name: str, value: float | bool) -> FieldValue:
-    return bool(value) if KINDS[kind].metric(name).is_flag else float(value)
+# Enum ``.value`` is a descriptor call; per stored reading a dict lookup is several times cheaper.
+_KIND_NAMES = {kind: kind.value for kind in KindName}
+_QUALITY_NAMES = {quality: quality.value for quality in Quality}
+_FLAG_NAMES = {kind: KINDS[kind].flag_names for kind in KindName}
 
 
 def _reading_point(reading: Reading, origin: Origin) -> Point:
-    tags = origin.sensor_tags(reading.sensor)
-    tags["quality"] = reading.quality.value
-    fields = {k: _metric_value(reading.kind, k, v) for k, v in reading.values.items()}
-    return Point(reading.kind.value, sorted_tags(tags), fields, reading.t)
+    tags = origin.reading_tags(reading.sensor, _QUALITY_NAMES[reading.quality])
+    flags = _FLAG_NAMES[reading.kind]
+    fields = {k: bool(v) if k in flags else float(v) for k, v in reading.values.items()}
+    return Point(_KIND_NAMES[reading.kind], tags, fields, reading.t)
 
 
 def _summary_point(summary: WindowSummary, origin: Origin) -> Point:
