@@ -19,6 +19,7 @@ from edge.config import GatewayConfig
 from edge.control import request
 from edge.discover_cli import command as discover_command
 from edge.outbox import OutboxError
+from streetwatch import gc_tuning
 from streetwatch.check_config import check_config_command, load_or_exit
 from streetwatch.config import ConfigError, load_config
 
@@ -89,6 +90,7 @@ async def _run(config: GatewayConfig, config_path: Path) -> None:
     while True:
         async with EdgeAgent(config, base_dir=base_dir) as agent:
             log.info("gateway %s running with %d sensors", config.gateway.id, len(config.sensors))
+            gc_tuning.tune()
             new_config = await _until_stop_or_valid_reload(agent, stop, config_path)
         if new_config is None:
             return

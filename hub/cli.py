@@ -20,6 +20,7 @@ from hub.ingest.deadletter import DeadLetters
 from hub.service import Hub
 from hub.storage.base import QueryFilter, Row, StorageError
 from hub.storage.open import open_backend
+from streetwatch import gc_tuning
 from streetwatch.check_config import check_config_command, load_or_exit
 
 log = logging.getLogger("streetwatch.hub")
@@ -75,6 +76,7 @@ async def _run(config: HubConfig, base_dir: Path) -> None:
             ", ".join(config.mqtt.shards),
             config.storage.backend,
         )
+        gc_tuning.tune()
         print("READY", flush=True)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(hub.wait_stopped())}
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

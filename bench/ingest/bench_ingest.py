@@ -38,7 +38,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 HUB_PYTHON = REPO / ".venv" / "bin" / "python"
-PROFILE_DIR = os.environ.get("SW_BENCH_PROFILE_DIR", "")
+PROFILE_DIR = os.environ.get("SW_BENCH_PROFILE_DIR", "")  # cProfile per hub process
 FAST_DIY_PAYLOAD = True  # --harness-payload turns it off
 
 
@@ -88,6 +88,9 @@ def streetwatch_bridge(e2e: Any) -> type:
                 self.argv += ["--profile", f"{PROFILE_DIR}/{meas}.prof"]
 
     return Bridge
+
+
+SHIPPED_QUEUE = "max_queued_messages 1000000\nmax_queued_bytes 2147483648\n"
 
 
 def _vm_count(req: Any, port: int, match: str) -> int:
@@ -153,6 +156,12 @@ def main() -> int:
         "--harness-payload",
         action="store_true",
         help="DIY bridges get the harness's own (slower to generate) payload, as in RESULTS.md",
+    )
+    ap.add_argument(
+        "--shipped-broker",
+        action="store_true",
+        help="the broker queues as deploy/mosquitto/streetwatch-hub.conf sizes it (1,000,000 "
+        "messages per client) instead of Mosquitto's stock 1,000: overload then shows as lag",
     )
     ap.add_argument("--out", type=Path, default=None, help="write all step results as JSON")
     a = ap.parse_args()

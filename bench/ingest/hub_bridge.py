@@ -36,6 +36,7 @@ import orjson
 from hub.config import HubConfig
 from hub.ingest.intake import Handover
 from hub.service import Hub
+from streetwatch import gc_tuning
 from streetwatch.codec import encode
 from streetwatch.location import Area
 from streetwatch.messages import GatewayState, SensorInfo
@@ -142,6 +143,7 @@ async def run_one(args: argparse.Namespace) -> None:
                     await c.publish(topic, encode(birth(args, gw)), qos=1)
             while any(hub.registry.get(gateway_id(gw)) is None for gw in owned(args)):  # noqa: ASYNC110 (the registry has no event to wait on)
                 await asyncio.sleep(0.05)
+            gc_tuning.tune()  # as `streetwatch hub run` does
             print("READY", flush=True)
             await stop.wait()
             counters = {f"{what}:{reason}": n for what, reason, n in hub.counters.items()}
