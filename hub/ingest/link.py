@@ -73,6 +73,7 @@ class HubLink(Component):
         self.reconnects = 0
         self._client: aiomqtt.Client | None = None
         self._session = 0
+        self._lost = asyncio.Event()  # set when the current connection ends
         self._backoff = Backoff(0.5, 30.0)
 
     async def start(self) -> None:
@@ -94,11 +95,24 @@ class HubLink(Component):
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
-        """Publish now; raises ``aiomqtt.MqttError`` when not connected."""
-        client = self._client
+        """Publish now; raises ``aiomqtt.MqttError`` when not connected, and as soon as the
+        connection is lost before the broker acknowledged (aiomqtt alone would wait out its 10 s
+        timeout, and its callers, the incident board among them, with it)."""
+        client, lost = self._client, self._lost
         if client is None:
             raise aiomqtt.MqttError("not connected to the broker")
-        await client.publish(topic, payload, qos=qos, retain=retain)
+        publishing = asyncio.ensure_future(client.publish(topic, payload, qos=qos, retain=retain))
+        publishing.add_done_callback(_retrieve)
+        ending = asyncio.ensure_future(lost.wait())
+        try:
+            done, _ = await asyncio.wait((publishing, ending), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+            if not publishing.done():
+                publishing.cancel()
+        if publishing not in done:
+            raise aiomqtt.MqttError("connection lost before the broker acknowledged")
+        publishing.result()
 
     def _make_client(self) -> aiomqtt.Client:
         c = self.config
@@ -124,7 +138,7 @@ class HubLink(Component):
             try:
                 async with self._make_client() as client:
                     self._session += 1
-                    self._client = client
+                    self._client, self._lost = client, asyncio.Event()
                     for f in filters:
                         await client.subscribe(f, qos=1)
                     self._set_connected(True)
@@ -145,6 +159,7 @@ class HubLink(Component):
                 log.warning("mqtt connection lost (%s); reconnecting", exc)
             finally:
                 self._client = None
+                self._lost.set()
                 if self.connected.is_set():
                     self._set_connected(False)
             self.reconnects += 1
@@ -157,6 +172,12 @@ class HubLink(Component):
             self.connected.clear()
         if self.on_connection_change is not None:
             self.on_connection_change(up)
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    """Mark a publish's outcome as seen: one given up on may still fail later."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _session(c: HubMqttConfig) -> dict[str, Any]:

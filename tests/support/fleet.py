@@ -153,9 +153,13 @@ class Fleet:
         *,
         username: str | None = None,
         password: str | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.username, self.password = username, password
+        # How long a publish waits for the broker's PUBACK (None: aiomqtt's 10 s). A publish in
+        # flight when the broker goes away waits this long before it fails.
+        self.timeout_s = timeout_s
         self.tree = TopicTree(prefix)
         self.gateways = {g.gateway: g for g in gateways}
         self.commands: list[tuple[str, Confirm | Resend]] = []
@@ -171,6 +175,7 @@ class Fleet:
             identifier=f"fleet-{secrets.token_hex(4)}",
             username=self.username,
             password=self.password,
+            timeout=self.timeout_s,
         )
         await self._client.__aenter__()
         await self._client.subscribe(self.tree.filter(Scope(), Channel.CMD) + "/#", qos=1)
@@ -180,7 +185,8 @@ class Fleet:
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # The listener ends with MqttError if the broker went away (a broker restart).
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                 await self._task
         if self._client is not None:
             await self._client.__aexit__(None, None, None)
