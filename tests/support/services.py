@@ -157,6 +157,10 @@ class ManagedProcess:
             self.kill()
         _running.discard(self)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process keeps its sockets open but answers nothing (a hung server)."""
+        self._signal(signal.SIGSTOP)
+
     def kill(self) -> None:
         """SIGKILL (a crash: nothing is saved on the way down) and reap."""
         if self._popen is None:
@@ -207,6 +211,9 @@ class Service:
 
     def stop(self) -> None:
         self.process.stop()
+
+    def freeze(self) -> None:
+        self.process.freeze()
 
     def kill(self) -> None:
         self.process.kill()
