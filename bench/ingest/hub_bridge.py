@@ -83,7 +83,10 @@ def hub_config(args: argparse.Namespace, state_dir: Path) -> HubConfig:
             "backend": "influxdb_v2",
             "influxdb_v2": {"url": f"http://127.0.0.1:{args.vm_port}", "bucket": args.database},
         }
-    storage |= {"batch_points": args.batch_points, "flush_interval_s": args.flush_interval_s}
+    if args.batch_points is not None:  # else the shipped defaults
+        storage["batch_points"] = args.batch_points
+    if args.flush_interval_s is not None:
+        storage["flush_interval_s"] = args.flush_interval_s
     shards = [f"{args.district}/st{gw}" for gw in owned(args)]
     return HubConfig.model_validate(
         {
@@ -206,8 +209,8 @@ def main() -> int:
     ap.add_argument("--sensors", type=int, default=50)
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--shard", type=int, default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--batch-points", type=int, default=5000)
-    ap.add_argument("--flush-interval-s", type=float, default=0.2)
+    ap.add_argument("--batch-points", type=int, default=None, help="storage.batch_points")
+    ap.add_argument("--flush-interval-s", type=float, default=None, help="storage.flush_interval_s")
     ap.add_argument("--latency-out", default="")
     ap.add_argument("--stats-out", default="")
     ap.add_argument("--log-level", default="WARNING")
