@@ -6,6 +6,7 @@ Events and health are never refused by the outbox (its quota applies to telemetr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from edge.config import GatewayIdentity, ReportingConfig, SensorConfig
@@ -45,6 +46,9 @@ class Enqueuer:
         self.counters = counters
         self._pending: list[Reading] = []
         self._pending_since_ms: int | None = None
+        # Streamed samples (the message and tick tasks) and summaries (the summary task) are
+        # stored concurrently; one at a time, or two batches would get the same number.
+        self._telemetry_lock = asyncio.Lock()
 
     def make_event(
         self, sensor: SensorConfig, finding: Finding, *, test: bool = False
@@ -108,6 +112,12 @@ class Enqueuer:
 
     async def _telemetry(
         self, *, readings: Sequence[Reading] = (), summaries: Sequence[WindowSummary] = ()
+    ) -> int:
+        async with self._telemetry_lock:
+            return await self._store_telemetry(readings, summaries)
+
+    async def _store_telemetry(
+        self, readings: Sequence[Reading], summaries: Sequence[WindowSummary]
     ) -> int:
         size = self.reporting.batch_max
         batches = 0

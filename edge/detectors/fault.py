@@ -3,8 +3,8 @@
 Keyed ``fault``, level blue (a device problem, never a hazard). Raised after
 ``detection.fault_samples`` (default 3) consecutive faulty samples, cleared by the next GOOD
 reading. Faults arrive one by one from validation; faults with the same receive time belong to
-one sample and count once. A SUSPECT reading (partly faulty, or a skewed clock) neither counts
-nor clears: its faults do the counting.
+one sample and count once. A SUSPECT reading (partly faulty), or the GOOD reading of a sample
+whose time was implausible (re-timed), neither counts nor clears: its faults do the counting.
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ class FaultDetector:
         self._persist = persist
         self._last_sample: int | None = None
 
-    def observe(self, reading: Reading) -> list[Finding]:
+    def observe(self, reading: Reading, received_ms: int | None = None) -> list[Finding]:
         if reading.quality is not Quality.GOOD:
+            return []
+        if received_ms is not None and received_ms == self._last_sample:
+            # The reading of the sample whose faults were just counted: a clock-skewed sample is
+            # re-timed and kept GOOD (edge/validate.py), but it is not a fully good one.
             return []
         self.streak, self._last_sample = 0, None
         if not self.raised:

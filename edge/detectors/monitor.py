@@ -90,7 +90,7 @@ class SensorMonitor:
         """
         heard = reading.t if received_ms is None else received_ms
         found = self._apply(self._offline.seen(heard, "reporting again"))
-        found += self._apply(self._faults.observe(reading))
+        found += self._apply(self._faults.observe(reading, received_ms))
         last = self._last
         if last is not None and reading.t == last.t and reading.values == last.values:
             return MonitorResult(tuple(found), (), ())
