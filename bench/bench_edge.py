@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import logging
 import os
 import pstats
 import socket
@@ -473,6 +474,7 @@ def main() -> None:
     parser.add_argument(
         "--profile-seconds", type=int, default=60, help="simulated seconds profiled, after those"
     )
+    logging.basicConfig(level=logging.ERROR)  # expected: reconnects, the peer's last confirms
     asyncio.run(bench(parser.parse_args()))
 
 

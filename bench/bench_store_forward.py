@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import statistics
 import sys
@@ -453,6 +454,7 @@ def main() -> None:
     parser.add_argument("--replay-rate", type=float, help="uplink.replay_rate (default: config)")
     parser.add_argument("--alarms", type=int, default=5, help="live alarms during the drain")
     parser.add_argument("--within-s", type=float, default=300, help="longest drain to wait for")
+    logging.basicConfig(level=logging.ERROR)  # expected: reconnects, the peer's last confirms
     args = parser.parse_args()
     gateway, config, fill, result = asyncio.run(bench(args))
     report(args, gateway, config, fill, result)
