@@ -179,8 +179,11 @@ class SequenceTracker:
             return
         ch = self._channel(gateway, boot, channel, create=True)
         assert ch is not None
-        if ch.lost.add_range(first, last):
-            self._dirty.add((gateway, boot, channel, "lost", first))
+        # A record the gateway gave up on may have reached the hub before its confirm was lost
+        # (in flight when the uplink was cut, then evicted over the quota): it is not lost.
+        for lo, hi in ch.stored.missing(last, start=first):
+            if ch.lost.add_range(lo, hi):
+                self._dirty.add((gateway, boot, channel, "lost", lo))
         closed = ch.gaps.close(first, last)
         self._n["gaps_lost"] += closed
         self._closed((gateway, boot, channel), ch, closed)

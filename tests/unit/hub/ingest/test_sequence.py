@@ -139,6 +139,25 @@ async def test_stored_survives_reopen_with_compact_rows(tmp_path: Path) -> None:
         assert admit(t, 103) == ["new"]
 
 
+async def test_a_loss_report_for_what_was_stored_keeps_it_stored(tmp_path: Path) -> None:
+    # Record 7 reached the hub, its confirm did not reach the gateway (the uplink was cut), the
+    # gateway evicted it over its quota and reports 5..9 lost: only 5, 6, 8 and 9 are lost.
+    path = tmp_path / "seq.db"
+    async with opened(path) as t:
+        admit(t, *range(5), 7)
+        for seq in (*range(5), 7):
+            await t.stored(keys(seq))
+        t.lost(GW, BOOT, "data", 5, 9, T0)
+    async with SeqStore(path) as store:
+        snapshot = await store.load()
+        assert sorted((r.kind, r.first, r.last) for r in snapshot.ranges) == [
+            ("lost", 5, 6),
+            ("lost", 8, 9),
+            ("stored", 0, 4),
+            ("stored", 7, 7),
+        ]
+
+
 async def test_stored_is_durable_when_the_hub_is_killed(tmp_path: Path) -> None:
     path = tmp_path / "seq.db"
     script = f"""
