@@ -22,14 +22,13 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from _support import ManagedProcess, MosquittoService, free_port
+from _support import ManagedProcess, MosquittoService, free_port, unix_socket_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,15 +117,6 @@ def gateway_config(
         "health": {"control_socket": "gw.sock"},
         "sensors": [s.config() for s in sensors],
     }
-
-
-def _answers(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True
 
 
 def _printed(log: Path, word: bytes) -> bool:
@@ -221,7 +211,7 @@ class AlarmStack:
                     "WARNING",
                 ],
                 edge_dir / "edge.log",
-                lambda: _answers(self.control_socket),
+                lambda: unix_socket_answers(self.control_socket),
                 cwd=edge_dir,
             )
         )

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from support.fleet import Fleet, VirtualGateway
 from support.http_receiver import HttpReceiver, Recorded, Reply
-from support.services import ManagedProcess, MosquittoService, free_port
+from support.services import ManagedProcess, MosquittoService, free_port, unix_socket_answers
 from support.waiting import eventually
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "VirtualGateway",
     "eventually",
     "free_port",
+    "unix_socket_answers",
 ]

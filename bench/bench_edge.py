@@ -40,7 +40,6 @@ import io
 import logging
 import os
 import pstats
-import socket
 import statistics
 import sys
 import tempfile
@@ -65,7 +64,7 @@ from streetwatch.counters import Counters
 from streetwatch.topics import Channel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support.services import ManagedProcess
+from support.services import ManagedProcess, unix_socket_answers
 from support.waiting import eventually
 
 STREETWATCH = str(Path(sys.executable).with_name("streetwatch"))
@@ -117,16 +116,6 @@ class ProcessResult:
     late_s: float
 
 
-def _answers(path: Path) -> bool:
-    """The agent listens on its control socket (as in tests/integration/edge/test_edge_process)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True
-
-
 def _write_config(bench: BenchGateway, local: Broker, hub: Broker, work: Path) -> Path:
     data = bench.config((local.host, local.port), (hub.host, hub.port))
     data["buffer"] = {"path": str(work / "outbox.sqlite3")}
@@ -171,7 +160,9 @@ async def run_process(bench: BenchGateway, seconds: int, warmup: int, work: Path
         config = _write_config(bench, local, hub, work)
         sock = work / "gw.sock"
         argv = [STREETWATCH, "edge", "run", "-c", str(config), "--log-level", "WARNING"]
-        agent = ManagedProcess("edge", argv, work / "edge.log", lambda: _answers(sock), cwd=work)
+        agent = ManagedProcess(
+            "edge", argv, work / "edge.log", lambda: unix_socket_answers(sock), cwd=work
+        )
         await asyncio.to_thread(agent.start)
         try:
             await peer.wait_for(lambda h: any(s.online for s in h.states()), within_s=30)

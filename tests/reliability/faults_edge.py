@@ -52,10 +52,10 @@ from typing import Any, Self
 import aiomqtt
 import httpx
 import yaml
-from integration.edge.test_edge_process import STREETWATCH, answers
+from integration.edge.test_edge_process import STREETWATCH
 from integration.hub.conftest import make_hub_config, running_hub
 from support.http_receiver import HttpReceiver
-from support.services import ManagedProcess, MosquittoService
+from support.services import ManagedProcess, MosquittoService, unix_socket_answers
 from support.waiting import eventually
 
 from edge.agent import EdgeAgent
@@ -289,7 +289,7 @@ class EdgeProcess:
             f"edge-{self.runs}",
             [STREETWATCH, "edge", "run", "-c", str(self.config_file)],
             self.dir / f"edge-{self.runs}.log",
-            ready=lambda: answers(self.socket),
+            ready=lambda: unix_socket_answers(self.socket),
             cwd=self.dir,
         )
         await asyncio.to_thread(self.process.start)

@@ -16,6 +16,7 @@ import contextlib
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,17 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
         return httpx.get(url, timeout=timeout, trust_env=False).status_code
     except httpx.HTTPError:
         return None
+
+
+def unix_socket_answers(path: Path) -> bool:
+    """Something listens on the Unix socket ``path`` (a stale file from a killed process does
+    not): how the edge agent's control socket says it is up."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def find_binary(name: str) -> str:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,12 @@ import orjson
 import pytest
 import yaml
 from support.hub_peer import HubPeer
-from support.services import ManagedProcess, MosquittoService, start_mosquitto
+from support.services import (
+    ManagedProcess,
+    MosquittoService,
+    start_mosquitto,
+    unix_socket_answers,
+)
 from support.waiting import eventually
 
 from edge.control import request
@@ -61,22 +65,12 @@ async def status(tmp: Path) -> dict[str, Any]:
         return {}
 
 
-def answers(path: Path) -> bool:
-    """The agent listens on its control socket (a stale file from a killed one does not)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-    return True
-
-
 def edge_process(file: Path, tmp: Path, n: int) -> ManagedProcess:
     return ManagedProcess(
         f"edge-{n}",
         [STREETWATCH, "edge", "run", "-c", str(file)],
         tmp / f"edge-{n}.log",
-        ready=lambda: answers(tmp / "gw.sock"),
+        ready=lambda: unix_socket_answers(tmp / "gw.sock"),
         cwd=tmp,
     )
 
