@@ -131,12 +131,27 @@ class ManualClock:
         await self.settle()
 
 
+def timer(clock: Clock, seconds: float) -> asyncio.Task[None]:
+    """A task that ends ``seconds`` from now on ``clock``, to race against other work.
+
+    The deadline is fixed here, when the timer is made, not when its task first runs: by then
+    another task may have moved a ``ManualClock`` on, and a plain ``ensure_future(clock.sleep(s))``
+    would end ``s`` after that, late (an escalation round skipped by a test that advanced the
+    clock while the escalator was still writing its audit entry)."""
+    deadline = clock.monotonic() + seconds
+
+    async def until_deadline() -> None:
+        await clock.sleep(deadline - clock.monotonic())
+
+    return asyncio.ensure_future(until_deadline())
+
+
 async def wait_event(clock: Clock, event: asyncio.Event, timeout_s: float) -> bool:
     """Wait until ``event`` is set or ``timeout_s`` passes on ``clock``; True if it was set."""
     if event.is_set():
         return True
     waiter = asyncio.ensure_future(event.wait())
-    sleeper = asyncio.ensure_future(clock.sleep(timeout_s))
+    sleeper = timer(clock, timeout_s)
     try:
         await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
     finally:

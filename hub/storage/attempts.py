@@ -20,7 +20,7 @@ from hub.storage.base import Backend, Point, StorageRejected, StorageUnavailable
 from hub.storage.config import StorageConfig
 from hub.storage.writer_stats import LatencyWindow
 from streetwatch.backoff import Backoff
-from streetwatch.clock import Clock
+from streetwatch.clock import Clock, timer
 
 OnRejected = Callable[[Sequence[Point], str], Awaitable[None]]
 
@@ -103,11 +103,11 @@ class WriteAttempts:
 
     async def _within_timeout(self, write: Awaitable[None]) -> None:
         writing = asyncio.ensure_future(write)
-        timer = asyncio.ensure_future(self.clock.sleep(self.timeout_s))
+        timeout = timer(self.clock, self.timeout_s)
         try:
-            await asyncio.wait((writing, timer), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((writing, timeout), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            timer.cancel()
+            timeout.cancel()
             if not writing.done():
                 writing.cancel()
                 await asyncio.wait((writing,))

@@ -5,7 +5,15 @@ import time
 
 import pytest
 
-from streetwatch.clock import Clock, ManualClock, ScaledClock, SystemClock, now_ms
+from streetwatch.clock import (
+    Clock,
+    ManualClock,
+    ScaledClock,
+    SystemClock,
+    now_ms,
+    timer,
+    wait_event,
+)
 
 START = 1_700_000_000.0
 
@@ -184,3 +192,33 @@ async def test_a_paused_scaled_clock_holds_time_and_sleepers_until_resumed() -> 
 def test_scaled_clock_needs_a_positive_speed(speed: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         ScaledClock(START, speed)
+
+
+class _SteppedClock(ManualClock):
+    """A manual clock that another task moved on in the same turn of the loop (what
+    ``ManualClock.advance`` does between its settling rounds)."""
+
+    def jump(self, seconds: float) -> None:
+        self._now += seconds
+
+
+async def test_a_timer_keeps_the_deadline_it_was_made_with() -> None:
+    clock = _SteppedClock(start=0)
+    event = asyncio.Event()
+    waiting = asyncio.ensure_future(wait_event(clock, event, 10))
+    await asyncio.sleep(0)  # wait_event has made its timer; the timer's task has not run yet
+    clock.jump(3)
+    await clock.advance(7)  # t = 10: the deadline wait_event was called with
+    assert waiting.done()
+    assert waiting.result() is False
+
+
+async def test_a_timer_made_before_the_clock_moves_ends_at_its_deadline() -> None:
+    clock = _SteppedClock(start=0)
+    t = timer(clock, 5)
+    clock.jump(2)
+    await clock.advance(2)
+    assert not t.done()
+    await clock.advance(1)
+    assert t.done()
+    assert clock.now() == 5
