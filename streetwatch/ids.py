@@ -46,15 +46,16 @@ _KNOWN_GOOD: set[str] = set()
 """Slugs already checked: a fleet uses the same few thousand ids in every message."""
 
 
-def _slug(value: str) -> str:
+def known_slug(value: str, what: str = "id") -> str:
+    """``check_slug``, remembering the slugs that passed (the fleet's ids, checked once each)."""
     if value in _KNOWN_GOOD:
         return value
-    check_slug(value)
+    check_slug(value, what)
     if len(_KNOWN_GOOD) >= 100_000:  # bounded: random ids cannot grow it without limit
         _KNOWN_GOOD.clear()
     _KNOWN_GOOD.add(value)
     return value
 
 
-Slug = Annotated[str, AfterValidator(_slug)]
+Slug = Annotated[str, AfterValidator(known_slug)]
 """A pydantic-validated slug (see the module docstring)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from streetwatch.ids import InvalidSlugError, check_slug
+from streetwatch.ids import InvalidSlugError, known_slug
 from streetwatch.kinds import Ecosystem
 
 ROOT = ("sw", "v1")
@@ -43,7 +43,7 @@ class Channel(StrEnum):
 
 def _segment(value: str, what: str) -> str:
     try:
-        return check_slug(value, what)
+        return known_slug(value, what)  # every message's topic: cached
     except InvalidSlugError as exc:
         raise TopicError(str(exc)) from None
 

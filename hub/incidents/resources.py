@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from streetwatch.fast_telemetry import Telemetry
 from streetwatch.location import Coordinates, Placement
-from streetwatch.messages import TelemetryBatch
 
 HYDRANT = "hydrant"
 PRESSURE = "pressure"
@@ -49,7 +49,7 @@ class HydrantWatch:
     def __init__(self) -> None:
         self._latest: dict[str, Hydrant] = {}
 
-    def observe(self, batch: TelemetryBatch, placements: Mapping[str, Placement]) -> None:
+    def observe(self, batch: Telemetry, placements: Mapping[str, Placement]) -> None:
         for r in batch.readings:
             if r.kind == HYDRANT and isinstance(r.values.get(PRESSURE), float):
                 self._update(batch.gateway, r.sensor, float(r.values[PRESSURE]), r.t, placements)

@@ -28,6 +28,7 @@ from hub.storage.hub_points import hub_event_points
 from hub.storage.schema import Origin, event_points, health_points, state_points, telemetry_points
 from streetwatch.clock import Clock, now_ms
 from streetwatch.counters import Counters
+from streetwatch.fast_telemetry import FastBatch, Telemetry
 from streetwatch.messages import (
     AnomalyEvent,
     GatewayHealth,
@@ -69,7 +70,7 @@ class Intake:
         events: Fanout[Located[AnomalyEvent] | HubEvent],
         clock: Clock,
         counters: Counters,
-        observe: Callable[[TelemetryBatch, Origin], None] | None = None,
+        observe: Callable[[Telemetry, Origin], None] | None = None,
     ) -> None:
         self.tree = tree
         self.registry = registry
@@ -141,15 +142,16 @@ class Intake:
         await self.hand_over(points, Handover(incoming, key, address, lost))
 
     def _points(
-        self, message: TelemetryBatch | AnomalyEvent | GatewayHealth, origin: Origin, now: int
+        self, message: Telemetry | AnomalyEvent | GatewayHealth, origin: Origin, now: int
     ) -> list[Point]:
         gateway = origin.gateway
-        if isinstance(message, TelemetryBatch):
+        if isinstance(message, FastBatch | TelemetryBatch):
             self.lag_s = max(0.0, (now - message.sent) / 1000)
             latest: dict[str, int] = {}
             for r in message.readings:
-                if r.t > latest.get(r.sensor, -1):
-                    latest[r.sensor] = r.t
+                sensor, t = r.sensor, r.t
+                if t > latest.get(sensor, -1):
+                    latest[sensor] = t
             for s in message.summaries:
                 if s.end > latest.get(s.sensor, -1):
                     latest[s.sensor] = s.end
