@@ -12,7 +12,7 @@ latest hub time): an old reading replayed from a gateway's outbox does not end t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.events import HubEvent, HubEventType
@@ -48,6 +48,22 @@ class SensorWatch:
         s.last_seen = t_ms if s.last_seen is None else max(s.last_seen, t_ms)
         if s.overdue_since is not None:
             self._back(record, sensor, s, now_ms)
+
+    def seen_many(self, record: GatewayRecord, latest: Mapping[str, int], now_ms: int) -> None:
+        """``seen`` for many sensors of one gateway (sensor → its latest time): once per
+        telemetry batch, so written as one loop."""
+        sensors = self._sensors.setdefault(record.gateway, {})
+        known = record.sensors
+        for sensor, t_ms in latest.items():
+            if sensor not in known:
+                continue
+            s = sensors.get(sensor)
+            if s is None:
+                s = sensors[sensor] = _Sensor()
+            if s.last_seen is None or t_ms > s.last_seen:
+                s.last_seen = t_ms
+            if s.overdue_since is not None:
+                self._back(record, sensor, s, max(now_ms, t_ms))
 
     def check(self, record: GatewayRecord, up_since: int, now_ms: int) -> None:
         """Raise overdue and back events of an online gateway's sensors."""

@@ -155,8 +155,7 @@ class PresenceTracker:
         """``sensor_seen`` for many sensors of one gateway (sensor → its latest time)."""
         record = self._registry.get(gateway)
         if record is not None and gateway in self._gateways:
-            for sensor, t_ms in latest.items():
-                self._sensors.seen(record, sensor, t_ms, max(self._now, t_ms))
+            self._sensors.seen_many(record, latest, self._now)
 
     def link_down(self, now_ms: int) -> None:
         """The hub's own broker connection is lost: from now on nobody's silence is a sign."""
