@@ -6,9 +6,12 @@ birth that contradicts its topic, names a place not in the city, or moves a gate
 already registered elsewhere (moving a gateway is an operator's decision: ``forget`` it first).
 
 Records survive restarts in a JSON file, written atomically (temporary file, fsync,
-``os.replace``) whenever a record changes. A file that cannot be read as a registry is moved
-aside to ``<name>.corrupt`` with a warning, and the registry starts empty: every gateway
-registers again with its next birth (births are retained, so that is at the next subscribe).
+``os.replace``) whenever a record changes: at once, or, in the running hub, by a
+``hub.registry_saver.RegistrySaver`` off the event loop (a street's gateways all re-registering
+after a power cut must not hold up its alarms behind a full rewrite and fsync per birth). A file
+that cannot be read as a registry is moved aside to ``<name>.corrupt`` with a warning, and the
+registry starts empty: every gateway registers again with its next birth (births are retained,
+so that is at the next subscribe).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -129,6 +132,9 @@ class GatewayRegistry:
         self._city = city
         self._path = path
         self._records: dict[str, GatewayRecord] = {}
+        self._on_change: Callable[[], None] | None = None  # set: saves are someone else's job
+        self.dirty = False  # changed since the file was last written
+        self.saves = 0  # files written
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -167,10 +173,29 @@ class GatewayRegistry:
             self._records[record.gateway] = record
         return self
 
-    def _save(self) -> None:
+    def defer_saves(self, on_change: Callable[[], None]) -> None:
+        """From now on a change only marks the registry dirty and calls ``on_change``; whoever
+        set it writes the file with ``snapshot`` and ``write``."""
+        self._on_change = on_change
+
+    def snapshot(self) -> list[GatewayRecord]:
+        """The records to write now (records are frozen: safe to write from another thread);
+        the registry counts as saved from here on."""
+        self.dirty = False
+        return list(self.records())
+
+    def _changed(self) -> None:
+        self.dirty = True
+        if self._on_change is not None:
+            self._on_change()
+        else:
+            self.write(self.snapshot())
+
+    def write(self, records: list[GatewayRecord]) -> None:
+        """Write ``records`` as the registry file, atomically (any thread)."""
         if self._path is None:
             return
-        body = _File(version=_FILE_VERSION, gateways=list(self.records()))
+        body = _File(version=_FILE_VERSION, gateways=records)
         data = json.dumps(body.model_dump(mode="json"), ensure_ascii=False, indent=1)
         directory = self._path.parent
         directory.mkdir(parents=True, exist_ok=True)
@@ -184,6 +209,7 @@ class GatewayRegistry:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self.saves += 1
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -248,14 +274,14 @@ class GatewayRegistry:
             result = Registered(record, False, before.boot != record.boot, changed)
         if record != before:
             self._records[gateway] = record
-            self._save()
+            self._changed()
         return result
 
     def forget(self, gateway: str) -> bool:
         """Remove a gateway (an operator moving or retiring it); False if it was not there."""
         if self._records.pop(gateway, None) is None:
             return False
-        self._save()
+        self._changed()
         return True
 
     def _check(

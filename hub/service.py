@@ -30,6 +30,7 @@ from hub.ingest.sequence import SequenceTracker
 from hub.metrics import HubCollector
 from hub.presence.tracker import PresenceTracker
 from hub.registry import GatewayRegistry
+from hub.registry_saver import RegistrySaver
 from hub.responding import Responding
 from hub.status import StreetStatus, owned_streets
 from hub.storage.base import Point, StorageError
@@ -71,6 +72,7 @@ class Hub(Component):
         state_dir.mkdir(parents=True, exist_ok=True)
         self.registry = GatewayRegistry(cfg.city, self.path(Path("registry.json")))
         self.registry.open()
+        await self.enter(RegistrySaver(self.registry, clock=self.clock))
         self.presence = PresenceTracker(
             cfg.presence, self.registry, emit=lambda e: self.intake.publish_hub_event(e)
         )
