@@ -101,6 +101,17 @@ def _vm_count(req: Any, port: int, match: str) -> int:
     return sum(len(json.loads(line)["values"]) for line in body.splitlines() if line)
 
 
+SHIPPED_CONF = REPO / "deploy" / "mosquitto" / "streetwatch-hub.conf"
+QUEUEING = ("max_queued_messages", "max_queued_bytes", "max_inflight_messages", "set_tcp_nodelay")
+
+
+def shipped_queueing() -> str:
+    """The queueing lines of the broker config we ship, for the harness's broker."""
+    lines = [ln for ln in SHIPPED_CONF.read_text().splitlines() if ln.startswith(QUEUEING)]
+    assert len(lines) == len(QUEUEING), f"{SHIPPED_CONF} changed: {lines}"
+    return "\n".join(lines) + "\n"
+
+
 def shape_args(system: str) -> list[str]:
     if system.startswith("streetwatch"):
         return ["--payload", "sw_payload"]
@@ -176,7 +187,7 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     mq, infl, vm = (
-        servers.start_mosquitto(),
+        servers.start_mosquitto(shipped_queueing() if a.shipped_broker else ""),
         servers.start_influxd(),
         servers.start_victoriametrics(),
     )
