@@ -153,30 +153,32 @@ class Uplink(Component):
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _take(self) -> list[OutboxRecord]:
+    async def _take(self, *, events_only: bool) -> list[OutboxRecord]:
         now = now_ms(self.clock)
         resend = int(self.config.resend_after_s * 1000)
         events = await self.outbox.take(
             EVENT_BATCH, now_ms=now, resend_after_ms=resend, lanes=(Lane.EVENT,)
         )
-        if events:
+        if events or events_only:
             return events
         return await self.outbox.take(
             OTHER_BATCH, now_ms=now, resend_after_ms=resend, lanes=(Lane.STATE, Lane.TELEMETRY)
         )
 
     async def _send(self, client: aiomqtt.Client) -> None:
+        paused_until = 0.0  # monotonic: history replays at replay_rate; events never wait for it
         while True:
             self._wake.clear()
-            records = await self._take()
+            pause = paused_until - self.clock.monotonic()
+            records = await self._take(events_only=pause > 0)
             if not records:
-                await wait_event(self.clock, self._wake, IDLE_POLL_S)
+                await wait_event(self.clock, self._wake, pause if pause > 0 else IDLE_POLL_S)
                 continue
             await self._publish(client, records)
             since = self.connected_since_ms or 0
             backlog = sum(1 for r in records if r.lane is not Lane.EVENT and r.created_ms < since)
             if backlog:
-                await self.clock.sleep(backlog / self.config.replay_rate)
+                paused_until = self.clock.monotonic() + backlog / self.config.replay_rate
 
     async def _publish(self, client: aiomqtt.Client, records: list[OutboxRecord]) -> None:
         since = self.connected_since_ms or 0
