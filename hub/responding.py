@@ -141,12 +141,15 @@ class Responding(Component):
             await self.engine.on_edge_event(event)
 
     async def consume(self, queue: asyncio.Queue[Event]) -> None:
+        """Handle the events of a ``joined`` subscription (``hub.fanout``), marking each done."""
         while True:
             event = await queue.get()
             try:
                 await self.handle(event)
             except Exception:  # one bad event must not stop the alarms after it
                 log.exception("event %r could not be turned into an incident", event)
+            finally:
+                queue.task_done()
 
     async def _changed(self, incident: Incident, previous: Incident | None) -> None:
         await self.escalator.incident_changed(incident, previous)

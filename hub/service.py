@@ -164,7 +164,7 @@ class Hub(Component):
         self.intake.observe = lambda batch, origin: self.responding.hydrants.observe(
             batch, origin.placements
         )
-        events = await self.enter(self.events.subscribe())
+        events = await self.enter(self.events.subscribe(joined=True))
         self.spawn(self.responding.consume(events), "incidents")
         await self.enter(self.link)
         self.spawn(self._presence_loop(), "presence")

@@ -138,6 +138,8 @@ class Intake:
             return
         origin = self._origin(record)
         points = self._points(message, origin, now)
+        if isinstance(message, AnomalyEvent):
+            await self.events.join()  # the engine has it before the gateway is told it is stored
         lost = message.lost if isinstance(message, GatewayHealth) else ()
         await self.hand_over(points, Handover(incoming, key, address, lost))
 

@@ -56,6 +56,7 @@ class IntakeRun:
     sequence: SequenceTracker
     store: SqliteStore
     writer: StoreWriter[Handover]
+    events: Fanout[Located[AnomalyEvent] | HubEvent]  # nobody subscribes unless a test does
     mids: list[int] = field(default_factory=list)  # every message fed
     acked: list[int] = field(default_factory=list)  # mids, in PUBACK order
     handed: list[Handover] = field(default_factory=list)
@@ -185,6 +186,8 @@ async def running_intake(state_dir: Path, start_ms: int) -> AsyncIterator[Intake
             counters=counters,
         )
         presence.link_up(now_ms(clock))
-        run = IntakeRun(intake, tree, clock, counters, dead_letters, sequence, store, writer)
+        run = IntakeRun(
+            intake, tree, clock, counters, dead_letters, sequence, store, writer, events
+        )
         yield run
         await writer.flush()
