@@ -28,6 +28,7 @@ import aiomqtt
 
 from edge.agent import EdgeAgent
 from edge.config import GatewayConfig
+from hub.incidents.audit import AuditAction
 from hub.incidents.model import Incident
 from hub.service import Hub
 from simulators.run.embedded_broker import MOSQUITTO, BrokerKind, RunBroker, clear_retained
@@ -166,8 +167,12 @@ class ScenarioRun(Component):
 
     async def observed(self) -> Observed:
         store = self.hub.responding.store
-        incidents = [self._at_peak(ObservedIncident.from_hub_json(i.model_dump(mode="json")))
-                     for i in await store.recent(10_000)]  # fmt: skip
+        incidents = []
+        for i in await store.recent(10_000):
+            seen = self._at_peak(ObservedIncident.from_hub_json(i.model_dump(mode="json")))
+            trail = await store.audit(i.id)  # when it was reopened: the hub's JSON does not say
+            reopened = tuple(e.t for e in trail if e.action is AuditAction.REOPENED)
+            incidents.append(seen.model_copy(update={"reopened_at": reopened}))
         pages, acks = self.responders.observed()
         return incidents, pages, acks
 

@@ -1,18 +1,22 @@
 """Matching incidents to the ground truth, and scoring each hazard.
 
-An incident *matches* a true hazard when the hazard agrees, it opened within
-[start - 60 s, end + grace] and the places overlap:
+An incident *matches* a true hazard when the hazard agrees, it opened or was reopened within
+[start - 60 s, end + grace] and the places overlap (the hub reopens a resolved incident when the
+same kind of hazard comes back to its place within ``close_after_s``: the responders are paged
+anew, so that reopening is the hazard's detection):
 
 * street incident: same district, its street one of the hazard's, and the same community and
   building where both name one;
 * district incident: same district, and one of its streets among the hazard's (or none listed);
 * city incident: the hazard's district among its districts (or none listed).
 
-Per hazard: detected or missed; times to detect (first match opened), to first page (first
-delivered page of a match) and to acknowledgement (first answer), all from the hazard's start so
-they read as one timeline; the level reached (highest of the matches) against the level deserved;
-duplicates (more than one match of the same scope and street; a district incident over street
-incidents is not one). Snapshots of one incident (same id) are merged first.
+Per hazard: detected or missed; times to detect (first match (re)opened), to first page (first
+delivered page of a match from that (re)opening on) and to acknowledgement (first answer from
+then on), all from the hazard's start so they read as one timeline; the level reached (highest
+of the matches; of a reopened incident, the highest of its whole life, which may be the earlier
+hazard's) against the level deserved; duplicates (more than one match of the same scope and
+street; a district incident over street incidents is not one). Snapshots of one incident (same
+id) are merged first.
 
 An incident matching no hazard is *explained* when faults or nuisances recorded around its opening
 account for all its sensors (gateways, when it names no sensor; its place, when neither): a fault
@@ -54,31 +58,36 @@ def score(
     merged: dict[str, ObservedIncident] = {}
     for i in incidents:
         merged[i.id] = merged[i.id].merged(i) if i.id in merged else i
-    paged = _earliest((p.incident_id, p.t) for p in pages if p.delivered)
-    acked = _earliest((a.incident_id, a.t) for a in acks)
+    paged = _times((p.incident_id, p.t) for p in pages if p.delivered)
+    acked = _times((a.incident_id, a.t) for a in acks)
     others = [t for t in truth if t.kind is not TruthKind.HAZARD]
     outcomes: list[HazardOutcome] = []
     matched: set[str] = set()
     for t in (t for t in truth if t.kind is TruthKind.HAZARD):
-        hits = [i for i in merged.values() if i.hazard is t.hazard and _during(t, i, grace_ms)]
+        raised = {i.id: _raised(t, i, grace_ms) for i in merged.values() if i.hazard is t.hazard}
+        hits = [merged[k] for k, at in raised.items() if at is not None]
         hits = [i for i in hits if _overlaps(t, i)]
         matched.update(i.id for i in hits)
-        outcomes.append(_outcome(t, hits, paged, acked))
+        outcomes.append(_outcome(t, [(i, raised[i.id] or 0) for i in hits], paged, acked))
     unmatched = [_unmatched(i, others, grace_ms) for i in merged.values() if i.id not in matched]
     return Score(
         summary=_summary(outcomes, unmatched), hazards=tuple(outcomes), unmatched=tuple(unmatched)
     )
 
 
-def _earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
+def _times(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
     for key, t in pairs:
-        out[key] = min(t, out.get(key, t))
+        out.setdefault(key, []).append(t)
     return out
 
 
-def _during(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> bool:
-    return t.start_ms - LEAD_MS <= i.opened_at <= t.end_ms + grace_ms
+def _raised(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> int | None:
+    """When ``i`` was raised for ``t``: its first opening or reopening in ``t``'s window."""
+    for at in (i.opened_at, *sorted(i.reopened_at)):
+        if t.start_ms - LEAD_MS <= at <= t.end_ms + grace_ms:
+            return at
+    return None
 
 
 def _overlaps(t: TruthRecord, i: ObservedIncident) -> bool:
@@ -93,23 +102,36 @@ def _overlaps(t: TruthRecord, i: ObservedIncident) -> bool:
 
 
 def _outcome(
-    t: TruthRecord, hits: list[ObservedIncident], paged: dict[str, int], acked: dict[str, int]
+    t: TruthRecord,
+    hits: list[tuple[ObservedIncident, int]],
+    paged: dict[str, list[int]],
+    acked: dict[str, list[int]],
 ) -> HazardOutcome:
-    def since(times: Iterable[int | None]) -> float | None:
-        known = [x for x in times if x is not None]
+    """``hits``: each matching incident with when it was raised for ``t``; its pages and answers
+    count from then on (a reopened incident's earlier ones were about something else)."""
+
+    def since(times: Iterable[tuple[int | None, int]]) -> float | None:
+        known = [x for x, raised in times if x is not None and x >= raised]
         return (min(known) - t.start_ms) / 1000 if known else None
 
-    reached = max((i.level for i in hits), default=Level.NONE)
+    def each(
+        i: ObservedIncident, at: int, own: int | None, seen: dict[str, list[int]]
+    ) -> list[tuple[int | None, int]]:
+        return [(x, at) for x in (own, *seen.get(i.id, ()))]
+
+    reached = max((i.level for i, _ in hits), default=Level.NONE)
     agreement = None
     if hits:
         agreement = "exact" if reached is t.level else ("under" if reached < t.level else "over")
-    groups = Counter((i.scope, i.district, i.street if i.scope == "street" else None) for i in hits)
+    groups = Counter(
+        (i.scope, i.district, i.street if i.scope == "street" else None) for i, _ in hits
+    )
     return HazardOutcome(
         truth=t,
-        incidents=tuple(i.id for i in hits),
-        detect_s=since(i.opened_at for i in hits),
-        page_s=since(x for i in hits for x in (i.first_page_at, paged.get(i.id))),
-        ack_s=since(x for i in hits for x in (i.acknowledged_at, acked.get(i.id))),
+        incidents=tuple(i.id for i, _ in hits),
+        detect_s=since((at, at) for _, at in hits),
+        page_s=since(x for i, at in hits for x in each(i, at, i.first_page_at, paged)),
+        ack_s=since(x for i, at in hits for x in each(i, at, i.acknowledged_at, acked)),
         reached=reached,
         agreement=agreement,
         duplicates=sum(n - 1 for n in groups.values()),
@@ -117,7 +139,7 @@ def _outcome(
 
 
 def _unmatched(i: ObservedIncident, others: list[TruthRecord], grace_ms: int) -> UnmatchedIncident:
-    around = [r for r in others if _during(r, i, grace_ms)]
+    around = [r for r in others if _raised(r, i, grace_ms) is not None]
     mine = set(i.sensors) or set(i.gateways)
     if mine:
         causes = [r for r in around if mine & {*r.sensors, *r.gateways}]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from streetwatch.anomalies import Hazard
 from streetwatch.levels import Level
@@ -40,6 +40,7 @@ class _HubIncident(BaseModel):
     building: str | None = None
     level: Level
     opened_at: int
+    reopened_at: tuple[int, ...] = ()  # not in the hub's JSON: from its audit trail, if given
     acknowledged_at: int | None = None
     signals: tuple[_HubSignal, ...] = ()
     streets: tuple[str, ...] = ()
@@ -60,6 +61,11 @@ class ObservedIncident(Frozen):
     streets: tuple[str, ...] = ()
     districts: tuple[str, ...] = ()
     opened_at: int
+    reopened_at: tuple[int, ...] = Field(
+        (),
+        description="Times it was reopened (a resolved incident re-triggered, or an answered "
+        "one risen above the answered level): each is raised anew, and paged anew.",
+    )
     acknowledged_at: int | None = None
     first_page_at: int | None = None
     sensors: tuple[str, ...] = ()
@@ -87,6 +93,7 @@ class ObservedIncident(Frozen):
             update={
                 "level": max(self.level, later.level),
                 "opened_at": min(self.opened_at, later.opened_at),
+                "reopened_at": tuple(sorted({*self.reopened_at, *later.reopened_at})),
                 "acknowledged_at": first(self.acknowledged_at, later.acknowledged_at),
                 "first_page_at": first(self.first_page_at, later.first_page_at),
                 "streets": union(self.streets, later.streets),

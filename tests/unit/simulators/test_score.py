@@ -101,6 +101,49 @@ def test_the_window_edges_match() -> None:
     assert o.detect_s == -60.0
 
 
+def test_a_reopened_incident_detects_the_hazard_that_reopened_it() -> None:
+    """The hub reopens a resolved incident when the same hazard comes back to its place: the
+    responders are paged anew, and the times count from the reopening, not the first life."""
+    first, second = (
+        truth("theft"),
+        truth("cover_open", start_ms=T0 + 3600 * S, end_ms=T0 + 4800 * S),
+    )
+    reopened = T0 + 3620 * S
+    seen = incident(
+        opened_at=T0 + 30 * S,
+        reopened_at=(reopened,),
+        first_page_at=T0 + 35 * S,  # the theft's page
+        acknowledged_at=reopened + 300 * S,  # the answer to the reopened incident
+    )
+    pages = [
+        ObservedPage(incident_id="I-1", t=T0 + 40 * S),
+        ObservedPage(incident_id="I-1", t=reopened + 5 * S),
+    ]
+    acks = [ObservedAck(incident_id="I-1", t=T0 + 100 * S)]  # the theft's answer
+    result = score([first, second], [seen], pages, acks)
+    theft, cover = result.hazards
+    assert (theft.detect_s, theft.page_s, theft.ack_s) == (30.0, 35.0, 100.0)
+    assert (cover.incidents, cover.detect_s, cover.page_s, cover.ack_s) == (
+        ("I-1",),
+        20.0,
+        25.0,
+        320.0,
+    )
+    assert (result.summary.detected, result.summary.duplicates) == (2, 0)
+
+
+def test_a_reopening_outside_the_window_detects_nothing() -> None:
+    late = incident(opened_at=T0 - 3600 * S, reopened_at=(T0 - 1800 * S, T0 + 901 * S))
+    (o,) = score([truth()], [late]).hazards
+    assert o.incidents == ()
+
+
+def test_snapshots_keep_every_reopening() -> None:
+    a = incident(reopened_at=(T0 + 100 * S,))
+    b = incident(reopened_at=(T0 + 50 * S, T0 + 200 * S))
+    assert a.merged(b).reopened_at == (T0 + 50 * S, T0 + 100 * S, T0 + 200 * S)
+
+
 def test_a_false_alarm_from_a_nuisance_is_reported_apart() -> None:
     cooking = truth("cooking_smoke", kind="nuisance", level="none", sensors=["smoke-9"])
     stuck = truth("sensor_stuck", kind="fault", hazard="device", level="none", sensors=["gas-4"])
