@@ -89,7 +89,7 @@ class ScenarioRun(Component):
         self.relays: dict[str, UplinkRelay] = {}
         self.configs: dict[str, GatewayConfig] = {}
         self._devices: aiomqtt.Client | None = None
-        self._peaks: dict[str, Level] = {}  # incident id → the highest level it reached
+        self._levels: dict[str, list[tuple[int, Level]]] = {}  # incident id → (hub ms, level)
 
     async def start(self) -> None:
         work, tape, kind = self.work, self.tape, self.kind
@@ -113,7 +113,7 @@ class ScenarioRun(Component):
             mqtt5=kind.mqtt5, namespace=self.namespace, watcher=self.watcher,
         )  # fmt: skip
         self.hub = await self.enter(Hub(config, base_dir=work, clock=self.clock))
-        self.hub.responding.changes.append(self._note_peak)
+        self.hub.responding.changes.append(self._note_level)
         dark = {c.target for c in tape.controls() if c.action == "power_off"
                 and c.t_ms <= tape.start_ms}  # fmt: skip
         for gateway in tape.city.gateways():
@@ -169,21 +169,31 @@ class ScenarioRun(Component):
         store = self.hub.responding.store
         incidents = []
         for i in await store.recent(10_000):
-            seen = self._at_peak(ObservedIncident.from_hub_json(i.model_dump(mode="json")))
             trail = await store.audit(i.id)  # when it was reopened: the hub's JSON does not say
             reopened = tuple(e.t for e in trail if e.action is AuditAction.REOPENED)
-            incidents.append(seen.model_copy(update={"reopened_at": reopened}))
+            seen = ObservedIncident.from_hub_json(i.model_dump(mode="json"))
+            peaks = self._peaks(i, (i.opened_at, *reopened))
+            update = {"level": max(peaks), "reopened_at": reopened, "peaks": peaks}
+            incidents.append(seen.model_copy(update=update))
         pages, acks = self.responders.observed()
         return incidents, pages, acks
 
-    def _note_peak(self, incident: Incident) -> None:
-        """The highest level each incident reached: the hub lowers it as a hazard recedes, and
-        the score judges what StreetWatch warned of, not where it ended."""
-        self._peaks[incident.id] = max(incident.level, self._peaks.get(incident.id, Level.NONE))
+    def _note_level(self, incident: Incident) -> None:
+        self._levels.setdefault(incident.id, []).append((incident.updated_at, incident.level))
 
-    def _at_peak(self, incident: ObservedIncident) -> ObservedIncident:
-        peak = max(incident.level, self._peaks.get(incident.id, Level.NONE))
-        return incident.model_copy(update={"level": peak})
+    def _peaks(self, incident: Incident, lives: tuple[int, ...]) -> tuple[Level, ...]:
+        """The highest level of each life of ``incident`` (from its opening, then from each
+        reopening): the hub lowers the level as a hazard recedes, and the score judges what
+        StreetWatch warned of, not where it ended."""
+        changes = [*self._levels.get(incident.id, ()), (incident.updated_at, incident.level)]
+        ends = (*lives[1:], None)
+        return tuple(
+            max(
+                (level for t, level in changes if start <= t and (end is None or t < end)),
+                default=Level.NONE,
+            )
+            for start, end in zip(lives, ends, strict=True)
+        )
 
     async def _until(self, t_ms: int) -> float:
         """Sleep until ``t_ms``; how many simulated seconds late it already was."""

@@ -13,8 +13,8 @@ anew, so that reopening is the hazard's detection):
 Per hazard: detected or missed; times to detect (first match (re)opened), to first page (first
 delivered page of a match from that (re)opening on) and to acknowledgement (first answer from
 then on), all from the hazard's start so they read as one timeline; the level reached (highest
-of the matches; of a reopened incident, the highest of its whole life, which may be the earlier
-hazard's) against the level deserved; duplicates (more than one match of the same scope and
+of the matches; of a reopened incident, the highest since that reopening, where ``peaks`` says)
+against the level deserved; duplicates (more than one match of the same scope and
 street; a district incident over street incidents is not one). Snapshots of one incident (same
 id) are merged first.
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from simulators.score.observed import ObservedAck, ObservedIncident, ObservedPage
 from simulators.score.result import (
@@ -64,11 +65,14 @@ def score(
     outcomes: list[HazardOutcome] = []
     matched: set[str] = set()
     for t in (t for t in truth if t.kind is TruthKind.HAZARD):
-        raised = {i.id: _raised(t, i, grace_ms) for i in merged.values() if i.hazard is t.hazard}
-        hits = [merged[k] for k, at in raised.items() if at is not None]
-        hits = [i for i in hits if _overlaps(t, i)]
-        matched.update(i.id for i in hits)
-        outcomes.append(_outcome(t, [(i, raised[i.id] or 0) for i in hits], paged, acked))
+        hits = [
+            _Hit(i, *raised)
+            for i in merged.values()
+            if i.hazard is t.hazard and _overlaps(t, i)
+            and (raised := _raised(t, i, grace_ms)) is not None
+        ]  # fmt: skip
+        matched.update(h.incident.id for h in hits)
+        outcomes.append(_outcome(t, hits, paged, acked))
     unmatched = [_unmatched(i, others, grace_ms) for i in merged.values() if i.id not in matched]
     return Score(
         summary=_summary(outcomes, unmatched), hazards=tuple(outcomes), unmatched=tuple(unmatched)
@@ -82,11 +86,12 @@ def _times(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     return out
 
 
-def _raised(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> int | None:
-    """When ``i`` was raised for ``t``: its first opening or reopening in ``t``'s window."""
-    for at in (i.opened_at, *sorted(i.reopened_at)):
+def _raised(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> tuple[int, Level] | None:
+    """When ``i`` was raised for ``t`` (its first opening or reopening in ``t``'s window), and
+    the highest level of that life of it."""
+    for life, at in enumerate((i.opened_at, *sorted(i.reopened_at))):
         if t.start_ms - LEAD_MS <= at <= t.end_ms + grace_ms:
-            return at
+            return at, i.peaks[life] if life < len(i.peaks) else i.level
     return None
 
 
@@ -101,37 +106,39 @@ def _overlaps(t: TruthRecord, i: ObservedIncident) -> bool:
     return i.street in t.all_streets and all(a is None or b is None or a == b for a, b in pairs)
 
 
+class _Hit(NamedTuple):
+    """An incident matching a hazard: when it was raised for it, and its peak in that life."""
+
+    incident: ObservedIncident
+    at: int
+    level: Level
+
+
 def _outcome(
-    t: TruthRecord,
-    hits: list[tuple[ObservedIncident, int]],
-    paged: dict[str, list[int]],
-    acked: dict[str, list[int]],
+    t: TruthRecord, hits: list[_Hit], paged: dict[str, list[int]], acked: dict[str, list[int]]
 ) -> HazardOutcome:
-    """``hits``: each matching incident with when it was raised for ``t``; its pages and answers
-    count from then on (a reopened incident's earlier ones were about something else)."""
+    """Pages and answers count from when each hit was raised (a reopened incident's earlier ones
+    were about something else)."""
 
     def since(times: Iterable[tuple[int | None, int]]) -> float | None:
         known = [x for x, raised in times if x is not None and x >= raised]
         return (min(known) - t.start_ms) / 1000 if known else None
 
-    def each(
-        i: ObservedIncident, at: int, own: int | None, seen: dict[str, list[int]]
-    ) -> list[tuple[int | None, int]]:
-        return [(x, at) for x in (own, *seen.get(i.id, ()))]
+    def each(h: _Hit, own: int | None, seen: dict[str, list[int]]) -> list[tuple[int | None, int]]:
+        return [(x, h.at) for x in (own, *seen.get(h.incident.id, ()))]
 
-    reached = max((i.level for i, _ in hits), default=Level.NONE)
+    reached = max((h.level for h in hits), default=Level.NONE)
     agreement = None
     if hits:
         agreement = "exact" if reached is t.level else ("under" if reached < t.level else "over")
-    groups = Counter(
-        (i.scope, i.district, i.street if i.scope == "street" else None) for i, _ in hits
-    )
+    places = ((h.incident.scope, h.incident.district, h.incident.street) for h in hits)
+    groups = Counter((scope, d, s if scope == "street" else None) for scope, d, s in places)
     return HazardOutcome(
         truth=t,
-        incidents=tuple(i.id for i, _ in hits),
-        detect_s=since((at, at) for _, at in hits),
-        page_s=since(x for i, at in hits for x in each(i, at, i.first_page_at, paged)),
-        ack_s=since(x for i, at in hits for x in each(i, at, i.acknowledged_at, acked)),
+        incidents=tuple(h.incident.id for h in hits),
+        detect_s=since((h.at, h.at) for h in hits),
+        page_s=since(x for h in hits for x in each(h, h.incident.first_page_at, paged)),
+        ack_s=since(x for h in hits for x in each(h, h.incident.acknowledged_at, acked)),
         reached=reached,
         agreement=agreement,
         duplicates=sum(n - 1 for n in groups.values()),

@@ -66,6 +66,11 @@ class ObservedIncident(Frozen):
         description="Times it was reopened (a resolved incident re-triggered, or an answered "
         "one risen above the answered level): each is raised anew, and paged anew.",
     )
+    peaks: tuple[Level, ...] = Field(
+        (),
+        description="The highest level of each life: from the opening, then from each "
+        "reopening (``level`` is the highest of all); empty when not known.",
+    )
     acknowledged_at: int | None = None
     first_page_at: int | None = None
     sensors: tuple[str, ...] = ()
@@ -94,6 +99,7 @@ class ObservedIncident(Frozen):
                 "level": max(self.level, later.level),
                 "opened_at": min(self.opened_at, later.opened_at),
                 "reopened_at": tuple(sorted({*self.reopened_at, *later.reopened_at})),
+                "peaks": later.peaks or self.peaks,
                 "acknowledged_at": first(self.acknowledged_at, later.acknowledged_at),
                 "first_page_at": first(self.first_page_at, later.first_page_at),
                 "streets": union(self.streets, later.streets),

@@ -132,6 +132,15 @@ def test_a_reopened_incident_detects_the_hazard_that_reopened_it() -> None:
     assert (result.summary.detected, result.summary.duplicates) == (2, 0)
 
 
+def test_the_level_reached_is_that_of_the_life_that_matched() -> None:
+    first = truth("theft", level="orange")
+    second = truth("cover_open", level="yellow", start_ms=T0 + 3600 * S, end_ms=T0 + 4800 * S)
+    seen = incident(level="orange", reopened_at=(T0 + 3620 * S,), peaks=("orange", "yellow"))
+    theft, cover = score([first, second], [seen]).hazards
+    assert (theft.reached, theft.agreement) == (Level.ORANGE, "exact")
+    assert (cover.reached, cover.agreement) == (Level.YELLOW, "exact")
+
+
 def test_a_reopening_outside_the_window_detects_nothing() -> None:
     late = incident(opened_at=T0 - 3600 * S, reopened_at=(T0 - 1800 * S, T0 + 901 * S))
     (o,) = score([truth()], [late]).hazards
