@@ -13,10 +13,10 @@ anew, so that reopening is the hazard's detection):
 Per hazard: detected or missed; times to detect (first match (re)opened), to first page (first
 delivered page of a match from that (re)opening on) and to acknowledgement (first answer from
 then on), all from the hazard's start so they read as one timeline; the level reached (highest
-of the matches; of a reopened incident, the highest since that reopening, where ``peaks`` says)
-against the level deserved; duplicates (more than one match of the same scope and
-street; a district incident over street incidents is not one). Snapshots of one incident (same
-id) are merged first.
+of the matches; of a reopened incident, the highest of its lives begun in the hazard's window,
+where ``peaks`` says) against the level deserved; duplicates (more than one match of the same
+scope and street; a district incident over street incidents is not one). Snapshots of one
+incident (same id) are merged first.
 
 An incident matching no hazard is *explained* when faults or nuisances recorded around its opening
 account for all its sensors (gateways, when it names no sensor; its place, when neither): a fault
@@ -88,11 +88,16 @@ def _times(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
 
 def _raised(t: TruthRecord, i: ObservedIncident, grace_ms: int) -> tuple[int, Level] | None:
     """When ``i`` was raised for ``t`` (its first opening or reopening in ``t``'s window), and
-    the highest level of that life of it."""
-    for life, at in enumerate((i.opened_at, *sorted(i.reopened_at))):
-        if t.start_ms - LEAD_MS <= at <= t.end_ms + grace_ms:
-            return at, i.peaks[life] if life < len(i.peaks) else i.level
-    return None
+    the highest level of its lives that began in the window (a level rising past an answer
+    reopens an incident too: the same hazard, growing)."""
+    lives = [
+        (at, i.peaks[life] if life < len(i.peaks) else i.level)
+        for life, at in enumerate((i.opened_at, *sorted(i.reopened_at)))
+        if t.start_ms - LEAD_MS <= at <= t.end_ms + grace_ms
+    ]
+    if not lives:
+        return None
+    return lives[0][0], max(level for _, level in lives)
 
 
 def _overlaps(t: TruthRecord, i: ObservedIncident) -> bool:

@@ -141,6 +141,14 @@ def test_the_level_reached_is_that_of_the_life_that_matched() -> None:
     assert (cover.reached, cover.agreement) == (Level.YELLOW, "exact")
 
 
+def test_a_level_that_rose_past_an_answer_is_the_same_hazard_growing() -> None:
+    """Answered at yellow, risen to red: the hub reopens it (whoever answered the yellow did
+    not answer the red); the fire reached red."""
+    seen = incident(level="red", reopened_at=(T0 + 90 * S,), peaks=("yellow", "red"))
+    (fire,) = score([truth()], [seen]).hazards
+    assert (fire.detect_s, fire.reached, fire.agreement) == (30.0, Level.RED, "exact")
+
+
 def test_a_reopening_outside_the_window_detects_nothing() -> None:
     late = incident(opened_at=T0 - 3600 * S, reopened_at=(T0 - 1800 * S, T0 + 901 * S))
     (o,) = score([truth()], [late]).hazards
