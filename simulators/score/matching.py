@@ -2,8 +2,8 @@
 
 An incident *matches* a true hazard when the hazard agrees, it opened or was reopened within
 [start - 60 s, end + grace] and the places overlap (the hub reopens a resolved incident when the
-same kind of hazard comes back to its place within ``close_after_s``: the responders are paged
-anew, so that reopening is the hazard's detection):
+same kind of hazard comes back to its place within ``close_after_s``, and pages anew at a level
+that pages: that reopening is the hazard's detection):
 
 * street incident: same district, its street one of the hazard's, and the same community and
   building where both name one;
