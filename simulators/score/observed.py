@@ -40,7 +40,6 @@ class _HubIncident(BaseModel):
     building: str | None = None
     level: Level
     opened_at: int
-    reopened_at: tuple[int, ...] = ()  # not in the hub's JSON: from its audit trail, if given
     acknowledged_at: int | None = None
     signals: tuple[_HubSignal, ...] = ()
     streets: tuple[str, ...] = ()
@@ -64,7 +63,8 @@ class ObservedIncident(Frozen):
     reopened_at: tuple[int, ...] = Field(
         (),
         description="Times it was reopened (a resolved incident re-triggered, or an answered "
-        "one risen above the answered level): each is raised anew, and paged anew.",
+        "one risen above the answered level), from the hub's audit trail (its incident JSON "
+        "does not say): each is raised anew, and paged anew at a level that pages.",
     )
     peaks: tuple[Level, ...] = Field(
         (),
