@@ -4,7 +4,9 @@ Not a test. Runs ``../shared/baselines`` (copy it somewhere writable first: its 
 generator, step logic, counting and CPU sampling) with StreetWatch's hub added as systems:
 
 * ``streetwatch_influx1`` / ``streetwatch_vm``: one hub process into InfluxDB 1.6 / VictoriaMetrics;
-* ``streetwatch_influx1_x2`` / ``_x3``: two / three hub processes sharded by street (scale).
+* ``streetwatch_influx1_x2`` / ``_x3``: two / three hub processes sharded by street (scale);
+* ``floor_influx1``: no real bridge (``floor_bridge.py``: Mosquitto's C subscriber and precomputed
+  lines): what the load generator, the broker and InfluxDB take at a rate by themselves.
 
 The load generator sends StreetWatch telemetry batches (``sw_payload.py``: 20 gateways x 50
 water-level gauges, 50 readings per message, QoS 1) where the DIY bridges get the harness's own
@@ -58,11 +60,14 @@ def streetwatch_bridge(e2e: Any) -> type:
 
     class Bridge(base):  # type: ignore[misc, valid-type]
         def __init__(self, system: str, meas: str, qos: int, latency_out: Any, stats_out: str):
-            if not system.startswith("streetwatch"):
+            if not system.startswith(("streetwatch", "floor")):
                 super().__init__(system, meas, qos, latency_out, stats_out)
                 return
             self.system, self.meas, self.proc, self.qos = system, meas, None, qos
             self.stats_out, self.latency_out = stats_out, latency_out
+            if system == "floor_influx1":
+                self.floor(meas)
+                return
             tsdb = "vm" if "_vm" in system else "influx1"
             shards = int(system.rsplit("_x", 1)[1]) if "_x" in system else 1
             district = "d" + meas.rsplit("_", 1)[1] + meas.split("_")[-2][-1]
@@ -87,10 +92,18 @@ def streetwatch_bridge(e2e: Any) -> type:
             if PROFILE_DIR:
                 self.argv += ["--profile", f"{PROFILE_DIR}/{meas}.prof"]
 
+        def floor(self, meas: str) -> None:
+            """No bridge to speak of (``floor_bridge.py``): what the rest of the pipeline takes."""
+            os.environ["SW_BENCH_DISTRICT"] = "floor"
+            self.db = Influx1()
+            self.count = lambda: self.db.count(meas, "water_level", field="depth")
+            self.argv = [
+                str(HUB_PYTHON), str(HERE / "floor_bridge.py"),
+                "--mqtt-port", str(servers.PORTS["mqtt"]),
+                "--influx-port", str(servers.PORTS["influx"]), "--database", meas,
+            ]  # fmt: skip
+
     return Bridge
-
-
-SHIPPED_QUEUE = "max_queued_messages 1000000\nmax_queued_bytes 2147483648\n"
 
 
 def _vm_count(req: Any, port: int, match: str) -> int:
@@ -113,7 +126,7 @@ def shipped_queueing() -> str:
 
 
 def shape_args(system: str) -> list[str]:
-    if system.startswith("streetwatch"):
+    if system.startswith(("streetwatch", "floor")):  # the floor gets the hub's messages
         return ["--payload", "sw_payload"]
     return ["--payload", "diy_payload"] if FAST_DIY_PAYLOAD else []
 
