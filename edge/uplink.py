@@ -6,8 +6,9 @@ it, and a broker drops messages for a subscriber that falls behind; so what stay
 for ``resend_after_s`` is sent again, and what the hub asks for after a gap (``Resend``) too.
 
 After an outage the backlog goes out at ``replay_rate`` messages/s, marked ``replayed``, with
-its original timestamps. Events are taken before anything else and are never rate-limited, so
-a live alarm never waits behind history.
+its original timestamps, in sends of at most ``OTHER_BATCH`` records and ``OTHER_BATCH_BYTES``.
+Events are taken before anything else and are never rate-limited, so a live alarm never waits
+behind more history than one such send.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 
 EVENT_BATCH = 64
 OTHER_BATCH = 50
+OTHER_BATCH_BYTES = 256 * 1024
+"""At most this much payload per send of state and telemetry: what is sent in one go reaches the
+hub ahead of any alarm raised meanwhile, and an alert-mode batch (every sample) is about 40 KB,
+so 50 of them would put 2 MB in front of it."""
 IDLE_POLL_S = 1.0
 
 
@@ -162,7 +167,11 @@ class Uplink(Component):
         if events or events_only:
             return events
         return await self.outbox.take(
-            OTHER_BATCH, now_ms=now, resend_after_ms=resend, lanes=(Lane.STATE, Lane.TELEMETRY)
+            OTHER_BATCH,
+            now_ms=now,
+            resend_after_ms=resend,
+            lanes=(Lane.STATE, Lane.TELEMETRY),
+            max_bytes=OTHER_BATCH_BYTES,
         )
 
     async def _send(self, client: aiomqtt.Client) -> None:

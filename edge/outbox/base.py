@@ -189,11 +189,14 @@ class Outbox(Protocol):
         now_ms: int,
         resend_after_ms: int,
         lanes: Collection[Lane] | None = None,
+        max_bytes: int | None = None,
     ) -> list[OutboxRecord]:
         """Up to ``limit`` due records, by lane priority then insertion order, marked in flight.
 
         Due: never taken, released, requeued, or taken more than ``resend_after_ms`` before
         ``now_ms`` (or "after" ``now_ms``: a clock stepped back never strands a record).
+        ``max_bytes``: stop before the payloads taken would pass it (one record is always
+        taken, however large), so a batch of large records stays a small batch.
         """
         ...
 
@@ -245,11 +248,19 @@ def telemetry_fits(stored: int, size: int, quota: int) -> bool:
     return stored < quota and stored + size <= quota
 
 
-def check_take(limit: int, resend_after_ms: int) -> None:
+def check_take(limit: int, resend_after_ms: int, max_bytes: int | None = None) -> None:
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
     if resend_after_ms < 0:
         raise ValueError(f"resend_after_ms must be >= 0, got {resend_after_ms}")
+
+
+def over_budget(taken_bytes: int, size: int, max_bytes: int | None) -> bool:
+    """Whether a record of ``size`` after ``taken_bytes`` would pass ``max_bytes`` (never the
+    first record: ``taken_bytes`` 0)."""
+    return max_bytes is not None and taken_bytes > 0 and taken_bytes + size > max_bytes
 
 
 def due(sent_ms: int | None, now_ms: int, resend_after_ms: int) -> bool:

@@ -28,6 +28,7 @@ from edge.outbox.base import (
     due,
     empty_dropped,
     lane_order,
+    over_budget,
     pressure_of,
     telemetry_fits,
 )
@@ -91,16 +92,21 @@ class MemoryOutbox:
         now_ms: int,
         resend_after_ms: int,
         lanes: Collection[Lane] | None = None,
+        max_bytes: int | None = None,
     ) -> list[OutboxRecord]:
         self._check_open()
-        check_take(limit, resend_after_ms)
+        check_take(limit, resend_after_ms, max_bytes)
         taken: list[OutboxRecord] = []
+        taken_bytes = 0
         for lane in lane_order(lanes):
             for entry in self._lanes[lane].values():
                 if len(taken) >= limit:
                     return taken
                 if not due(entry.sent_ms, now_ms, resend_after_ms):
                     continue
+                if over_budget(taken_bytes, len(entry.new.payload), max_bytes):
+                    return taken
+                taken_bytes += len(entry.new.payload)
                 if entry.sent_ms is None:
                     self._in_flight += 1
                 entry.sent_ms = now_ms

@@ -43,6 +43,7 @@ from edge.outbox.base import (
     check_take,
     empty_dropped,
     lane_order,
+    over_budget,
     pressure_of,
     telemetry_fits,
 )
@@ -153,18 +154,35 @@ class SqliteOutbox(SqliteFile):
         now_ms: int,
         resend_after_ms: int,
         lanes: Collection[Lane] | None = None,
+        max_bytes: int | None = None,
     ) -> list[OutboxRecord]:
-        check_take(limit, resend_after_ms)
+        check_take(limit, resend_after_ms, max_bytes)
         taken: list[OutboxRecord] = []
         if limit == 0:
             return taken
         async with self._transaction() as db:
             newly_in_flight = 0
+            taken_bytes = 0
+            full = False
             for lane in lane_order(lanes):
+                due_args = (int(lane), now_ms - resend_after_ms, now_ms)
+                want = limit - len(taken)
+                if max_bytes is not None:  # sizes first: no payload read that is not taken
+                    sizes = await db.execute_fetchall(
+                        f"SELECT size FROM outbox WHERE lane = ? AND {_DUE} ORDER BY id LIMIT ?",
+                        (*due_args, want),
+                    )
+                    want = 0
+                    for (size,) in sizes:
+                        if over_budget(taken_bytes, size, max_bytes):
+                            full = True
+                            break
+                        taken_bytes += size
+                        want += 1
                 rows = await db.execute_fetchall(
                     f"SELECT {_COLUMNS}, sent_ms IS NULL FROM outbox"
                     f" WHERE lane = ? AND {_DUE} ORDER BY id LIMIT ?",
-                    (int(lane), now_ms - resend_after_ms, now_ms, limit - len(taken)),
+                    (*due_args, want),
                 )
                 for id_, lane_, channel, boot, seq, payload, created, attempts, idle in rows:
                     taken.append(
@@ -173,7 +191,7 @@ class SqliteOutbox(SqliteFile):
                         )
                     )
                     newly_in_flight += idle
-                if len(taken) >= limit:
+                if full or len(taken) >= limit:
                     break
             await db.executemany(
                 "UPDATE outbox SET sent_ms = ?, attempts = attempts + 1 WHERE id = ?",

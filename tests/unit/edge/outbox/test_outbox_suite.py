@@ -127,6 +127,29 @@ async def test_take_honours_limit_across_lanes(box: Outbox) -> None:
     assert await box.take(0, now_ms=10**9, resend_after_ms=0) == []
 
 
+async def test_take_stops_before_max_bytes_across_lanes(box: Outbox) -> None:
+    await box.add_many([rec(Lane.EVENT, 0, 40)] + [rec(Lane.TELEMETRY, s, 30) for s in range(4)])
+
+    first = await box.take(10, now_ms=1, resend_after_ms=RESEND, max_bytes=100)
+    second = await box.take(10, now_ms=1, resend_after_ms=RESEND, max_bytes=60)
+    third = await box.take(10, now_ms=1, resend_after_ms=RESEND, max_bytes=60)
+
+    assert keys(first) == [(Lane.EVENT, 0), (Lane.TELEMETRY, 0), (Lane.TELEMETRY, 1)]  # 100 B
+    assert keys(second) == [(Lane.TELEMETRY, 2), (Lane.TELEMETRY, 3)]  # 60 B: exactly fits
+    assert third == []
+
+
+async def test_a_record_larger_than_max_bytes_is_taken_alone(box: Outbox) -> None:
+    await box.add_many([rec(Lane.TELEMETRY, 0, 500), rec(Lane.TELEMETRY, 1, 10)])
+
+    first = await box.take(10, now_ms=1, resend_after_ms=RESEND, max_bytes=100)
+    second = await box.take(10, now_ms=1, resend_after_ms=RESEND, max_bytes=100)
+
+    assert keys(first) == [(Lane.TELEMETRY, 0)]
+    assert keys(second) == [(Lane.TELEMETRY, 1)]
+    assert (await box.stats()).in_flight == 2
+
+
 async def test_take_only_the_given_lanes(box: Outbox) -> None:
     await box.add_many([rec(Lane.TELEMETRY, 0), rec(Lane.STATE, 0), rec(Lane.EVENT, 0)])
 
@@ -541,6 +564,8 @@ async def test_take_refuses_negative_arguments(box: Outbox) -> None:
         await box.take(-1, now_ms=0, resend_after_ms=0)
     with pytest.raises(ValueError, match="resend_after_ms"):
         await box.take(1, now_ms=0, resend_after_ms=-1)
+    with pytest.raises(ValueError, match="max_bytes"):
+        await box.take(1, now_ms=0, resend_after_ms=0, max_bytes=0)
 
 
 def test_public_names() -> None:
@@ -574,6 +599,7 @@ class Take:
     limit: int
     advance_ms: int
     events_only: bool
+    max_bytes: int | None
 
 
 @dataclass(frozen=True)
@@ -615,7 +641,13 @@ _record = st.builds(
 _ops: st.SearchStrategy[list[Op]] = st.lists(
     st.one_of(
         st.builds(Add, st.lists(_record, min_size=1, max_size=4)),
-        st.builds(Take, st.integers(0, 5), st.sampled_from([0, 400, 800, 1200]), st.booleans()),
+        st.builds(
+            Take,
+            st.integers(0, 5),
+            st.sampled_from([0, 400, 800, 1200]),
+            st.booleans(),
+            st.one_of(st.none(), st.integers(1, 300)),
+        ),
         st.builds(Confirm, _boots, _channels, _ranges),
         st.builds(Requeue, _boots, _channels, _ranges),
         st.builds(Release, st.lists(st.integers(0, 30), max_size=4)),
@@ -632,10 +664,12 @@ async def _replay(box: Outbox, ops: list[Op]) -> list[object]:
         match op:
             case Add(records):
                 answers.append(await box.add_many(records))
-            case Take(limit, advance_ms, events_only):
+            case Take(limit, advance_ms, events_only, max_bytes):
                 now += advance_ms
                 lanes = [Lane.EVENT] if events_only else None
-                taken = await box.take(limit, now_ms=now, resend_after_ms=500, lanes=lanes)
+                taken = await box.take(
+                    limit, now_ms=now, resend_after_ms=500, lanes=lanes, max_bytes=max_bytes
+                )
                 for record in taken:
                     taken_ids.setdefault(record.id, len(taken_ids))
                 answers.append([replace(r, id=taken_ids[r.id]) for r in taken])
