@@ -247,6 +247,9 @@ class Broker(ChildBroker):
             # slow or offline persistent subscriber falls behind; a run must see every message.
             "max_queued_messages 100000",
             "max_inflight_messages 1000",
+            # As deploy/mosquitto/*.conf: Nagle's algorithm would hold small packets (PUBACKs,
+            # alarms) back behind unacknowledged data for up to a delayed ACK (40 ms).
+            "set_tcp_nodelay true",
             f"log_dest file {self.log_path}",
             "log_timestamp_format %Y-%m-%dT%H:%M:%S",
             # Run as whoever runs the simulator: as root, Mosquitto would otherwise switch to the
