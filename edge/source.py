@@ -20,7 +20,15 @@ OnMessage = Callable[[str, bytes], Awaitable[None]]
 
 
 class LocalSource(Component):
-    """Subscribes to the device topics and hands each message to ``on_message``, in order."""
+    """Subscribes to the device topics and hands each message to ``on_message``, in order.
+
+    The session is persistent (a fixed client id, no clean start), so while the agent is down
+    (restarting after a crash, an update) the local broker keeps what the devices publish for
+    it, and the next run gets it first: an alarm published in those seconds is late, not lost.
+    The broker keeps QoS 1 publishes; for QoS 0 ones (Zigbee2MQTT's default) it needs
+    ``queue_qos0_messages true`` (docs/edge.md §3.2), and it keeps at most
+    ``max_queued_messages``.
+    """
 
     def __init__(
         self,
@@ -53,7 +61,7 @@ class LocalSource(Component):
     async def _loop(self) -> None:
 
         while True:
-            client = make_client(self.config, identifier=self._identifier)
+            client = make_client(self.config, identifier=self._identifier, persistent=True)
             try:
                 async with client:
                     for topic in self.subscriptions:
