@@ -114,15 +114,17 @@ def report(
     print()
     print("Background (achieved; the virtual gateways' own count):")
     phases = re.findall(
-        r"PHASE multiplier=(\S+) seconds=(\S+) messages=(\d+) readings=(\d+) unconfirmed=(\d+)",
+        r"PHASE multiplier=(\S+) seconds=(\S+) messages=(\d+) readings=(\d+) unconfirmed=(\d+)"
+        r" births=(\d+)",
         background_log.read_text(),
     )
-    for m, seconds, messages, readings, unconfirmed in phases:
+    for m, seconds, messages, readings, unconfirmed, births in phases:
         s = float(seconds)
         print(
             f"  {level_name(float(m)):<12} {int(messages) / s:>7.1f} messages/s "
             f"{int(readings) / s:>7.1f} readings/s over {s:.0f} s, "
             f"{unconfirmed} not yet confirmed by the hub at the end"
+            + (f", {births} re-registrations (reboots)" if int(births) else "")
         )
     print()
     print("CPU while the alarms were measured (% of one core):")

@@ -216,7 +216,9 @@ class AlarmStack:
             )
         )
 
-    def background(self, gateways: int, sensors: int, multipliers: list[float]) -> ManagedProcess:
+    def background(
+        self, gateways: int, sensors: int, multipliers: list[float], reboot_every_s: float = 0.0
+    ) -> ManagedProcess:
         """Start the virtual gateways (registered and confirmed when this returns)."""
         log = self.dir / "background.log"
         argv = [
@@ -226,6 +228,7 @@ class AlarmStack:
             f"--gateways={gateways}",
             f"--sensors={sensors}",
             f"--multipliers={','.join(f'{m:g}' for m in multipliers)}",
+            f"--reboot-every-s={reboot_every_s:g}",
         ]
         process = ManagedProcess(
             "background", argv, log, lambda: _printed(log, b"READY"), ready_timeout=180

@@ -7,10 +7,12 @@ its PID) so that the load it makes does not share an event loop with the alarm p
 
 It registers every gateway (a birth each, then one telemetry batch each, and waits until the
 hub has confirmed them all: the hub knows the whole street), prints READY and sends at the
-first multiplier. SIGUSR1 moves on to the next multiplier, SIGTERM stops. Whenever a phase ends
-it prints one line::
+first multiplier. SIGUSR1 moves on to the next multiplier, SIGTERM stops. With
+``--reboot-every-s S``, every S seconds, in every phase, all gateways reboot at once (a new boot
+id, sequence numbers from 0) and send their births back to back, as a street does when its power
+comes back. Whenever a phase ends it prints one line::
 
-    PHASE multiplier=1 seconds=61.2 messages=571 readings=3396 unconfirmed=3
+    PHASE multiplier=1 seconds=61.2 messages=571 readings=3396 unconfirmed=3 births=280
 
 At multiplier 1 each gateway sends what an edge agent sends in normal times (平时): one
 telemetry batch with a reading of each of its sensors and one health message a minute, spread
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ class Phase:
     multiplier: float
     messages: int = 0
     readings: int = 0
+    births: int = 0
 
 
 def street(gateways: int, sensors: int) -> list[VirtualGateway]:
@@ -78,6 +82,21 @@ async def send_phase(
                 await asyncio.wait_for(done.wait(), delay)
 
 
+async def reboot_storms(
+    fleet: Fleet, gateways: list[VirtualGateway], every_s: float, phase: Phase, done: asyncio.Event
+) -> None:
+    """Every ``every_s``: every gateway reboots (new boot, sequences from 0) and is born again."""
+    while not done.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every_s)
+            return
+        now = int(time.time() * 1000)
+        for g in gateways:
+            g.boot, g.next_seq = secrets.token_hex(8), {}
+            await fleet.send(g, g.birth(now))
+            phase.births += 1
+
+
 def unconfirmed(gateways: list[VirtualGateway]) -> int:
     return sum(len(g.unconfirmed) for g in gateways)
 
@@ -101,16 +120,22 @@ async def run(args: argparse.Namespace) -> None:
             phase, ended = Phase(multiplier), asyncio.Event()
             started = time.monotonic()
             sending = asyncio.create_task(send_phase(fleet, gateways, phase, ended))
+            storms = asyncio.create_task(
+                reboot_storms(fleet, gateways, args.reboot_every_s, phase, ended)
+                if args.reboot_every_s > 0
+                else ended.wait()
+            )
             waits = [asyncio.ensure_future(e.wait()) for e in (next_phase, stop)]
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
                 w.cancel()
             ended.set()
             await sending
+            await storms
             print(
                 f"PHASE multiplier={multiplier:g} seconds={time.monotonic() - started:.1f} "
                 f"messages={phase.messages} readings={phase.readings} "
-                f"unconfirmed={unconfirmed(gateways)}",
+                f"unconfirmed={unconfirmed(gateways)} births={phase.births}",
                 flush=True,
             )
             next_phase.clear()
@@ -126,6 +151,9 @@ def main() -> None:
     parser.add_argument("--gateways", type=int, default=280, help="gateways in the street")
     parser.add_argument("--sensors", type=int, default=12, help="sensors per gateway")
     parser.add_argument("--multipliers", default="0,1,10", help="phases, SIGUSR1 moves on")
+    parser.add_argument(
+        "--reboot-every-s", type=float, default=0.0, help="all gateways reboot this often (0: no)"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -196,7 +196,9 @@ async def measure(
 ) -> tuple[list[Level], list[Alarm], list[str], Path]:
     """Warm up, then each level in turn; the debounced alarms after the first level."""
     started = time.monotonic()
-    background = await asyncio.to_thread(stack.background, args.gateways, args.sensors, multipliers)
+    background = await asyncio.to_thread(
+        stack.background, args.gateways, args.sensors, multipliers, args.reboot_every_s
+    )
     took = time.monotonic() - started
     print(f"{args.gateways} background gateways registered in {took:.1f} s", flush=True)
     runner = Runner(probes, Device(field_client), http, stack, args)
@@ -229,6 +231,12 @@ def main() -> None:
     )
     parser.add_argument("--gateways", type=int, default=280, help="background gateways")
     parser.add_argument("--sensors", type=int, default=12, help="sensors per background gateway")
+    parser.add_argument(
+        "--reboot-every-s",
+        type=float,
+        default=0.0,
+        help="the background street's gateways all reboot and re-register this often (0: never)",
+    )
     parser.add_argument("--pool", type=int, default=10, help="alarm sensors of each kind")
     parser.add_argument(
         "--debounce-samples", type=int, default=20, help="alarms under the shipped debounce"
